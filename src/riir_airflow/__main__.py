@@ -1,0 +1,3 @@
+from riir_airflow.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,234 @@
+"""Run one golden DAG under the REAL Apache Airflow and print its result as JSON.
+
+This script runs INSIDE the Airflow virtualenv made by ``scripts/airflow-venv.sh``; it is
+called by ``tests/golden/regenerate.py`` and is never imported by the riir-airflow tests.
+
+    /work/airflow-venv/bin/python tests/golden/airflow_side.py tests/golden/dags/NAME.py [--out FILE]
+
+What it does:
+
+1. reads ``GOLDEN_ARGS`` from the DAG file with ``ast.literal_eval`` (never by import);
+2. makes a throwaway ``AIRFLOW_HOME`` (sqlite metadata DB, ``airflow db migrate``) and a
+   dags folder holding the DAG file with ``riir_airflow`` rewritten to ``airflow`` plus every
+   non-Python file/folder next to it (template files);
+3. sets the ``env`` of GOLDEN_ARGS, loads the DAG, runs
+   ``dag.test(logical_date=..., run_conf=...)``;
+4. reads back the run, every task instance, the ``return_value`` XCom of each TI and the
+   RenderedTaskInstanceFields rows from the metadata DB, and prints one JSON object (the
+   ``riir-airflow dags test --output json`` contract of DESIGN.md) as the last stdout line,
+   and writes it to ``--out`` when given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+MARKER = "GOLDEN_RESULT_JSON: "
+
+
+def read_golden_args(path: Path) -> dict:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "GOLDEN_ARGS" for t in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    return {}
+
+
+def rewrite_source(text: str) -> str:
+    text = re.sub(r"\bfrom riir_airflow\b", "from airflow", text)
+    text = re.sub(r"\bimport riir_airflow\b", "import airflow", text)
+    text = re.sub(r"\briir_airflow\.", "airflow.", text)
+    return text
+
+
+def prepare_home(dag_path: Path, work: Path, env_extra: dict) -> tuple[Path, dict]:
+    home = work / "home"
+    dags = work / "dags"
+    home.mkdir()
+    dags.mkdir()
+    # the DAG file, rewritten, plus data files (templates) that live next to it
+    (dags / dag_path.name).write_text(rewrite_source(dag_path.read_text()))
+    for item in dag_path.parent.iterdir():
+        if item.name.startswith((".", "__")):
+            continue
+        if item.is_dir():
+            shutil.copytree(item, dags / item.name, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+        elif item.suffix != ".py" and item.suffix != ".pyc":
+            shutil.copy(item, dags / item.name)
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+    }
+    env.update({k: str(v) for k, v in env_extra.items()})
+    return dags / dag_path.name, env
+
+
+def migrate(env: dict) -> None:
+    airflow_bin = Path(sys.executable).parent / "airflow"
+    res = subprocess.run(
+        [str(airflow_bin), "db", "migrate"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    if res.returncode != 0:
+        sys.stderr.write(res.stdout + res.stderr)
+        raise SystemExit(f"airflow db migrate failed ({res.returncode})")
+
+
+def rendered_str(value) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def run_and_collect(dag_file: Path, dag_id: str, golden: dict) -> dict:
+    import pendulum
+
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.models.dagrun import DagRun
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields as RTIF
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    bag = DagBag(dag_folder=str(dag_file), include_examples=False)
+    if bag.import_errors:
+        raise SystemExit(f"import errors: {bag.import_errors}")
+    if list(bag.dag_ids) != [dag_id]:
+        raise SystemExit(f"expected exactly one DAG {dag_id!r} in the file, got {sorted(bag.dag_ids)}")
+    dag = bag.get_dag(dag_id)
+
+    kwargs = {}
+    if "logical_date" in golden:
+        ld = golden["logical_date"]
+        kwargs["logical_date"] = None if ld is None else pendulum.parse(ld)
+    if "conf" in golden:
+        kwargs["run_conf"] = golden["conf"]
+    dr = dag.test(**kwargs)
+    run_id = dr.run_id
+
+    with create_session() as session:
+        run = session.query(DagRun).filter(DagRun.dag_id == dag_id, DagRun.run_id == run_id).one()
+        tis = (
+            session.query(TaskInstance)
+            .filter(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
+            .order_by(TaskInstance.task_id, TaskInstance.map_index)
+            .all()
+        )
+        xcoms = (
+            session.query(XComModel)
+            .filter(XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key == "return_value")
+            .all()
+        )
+        xcom_by_ti = {(x.task_id, x.map_index): XComModel.deserialize_value(x) for x in xcoms}
+        rtifs = session.query(RTIF).filter(RTIF.dag_id == dag_id, RTIF.run_id == run_id).all()
+        mapped_ids = {ti.task_id for ti in tis if ti.map_index >= 0}
+
+        def key(task_id: str, map_index: int) -> str:
+            return f"{task_id}[{map_index}]" if map_index >= 0 else task_id
+
+        tasks = {}
+        for ti in tis:
+            state = ti.state.value if hasattr(ti.state, "value") else ti.state
+            tasks[key(ti.task_id, ti.map_index)] = {
+                "state": state if state is not None else "none",
+                "xcom_return": xcom_by_ti.get((ti.task_id, ti.map_index)),
+                "try_number": ti.try_number,
+            }
+        rendered = {}
+        for r in sorted(rtifs, key=lambda r: (r.task_id, r.map_index)):
+            fields = r.rendered_fields or {}
+            if not fields:
+                continue
+            k = key(r.task_id, r.map_index) if r.task_id in mapped_ids else r.task_id
+            rendered[k] = {name: rendered_str(val) for name, val in sorted(fields.items())}
+
+        logical = run.logical_date
+        run_state = run.state.value if hasattr(run.state, "value") else run.state
+        return {
+            "dag_id": dag_id,
+            "run_id": run_id,
+            "logical_date": None
+            if logical is None
+            else pendulum.instance(logical).in_timezone("UTC").isoformat(),
+            "run_state": run_state,
+            "tasks": dict(sorted(tasks.items())),
+            "rendered": rendered,
+        }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dag_file", type=Path)
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--keep", action="store_true", help="keep the temporary AIRFLOW_HOME")
+    ap.add_argument("--_child", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    dag_path = args.dag_file.resolve()
+    dag_id = dag_path.stem
+    golden = read_golden_args(dag_path)
+
+    if args._child:
+        # second stage: environment is ready, run the DAG in this process
+        result = run_and_collect(args._child, dag_id, golden)
+        text = json.dumps(result, sort_keys=False)
+        sys.stdout.flush()
+        print(MARKER + text, flush=True)
+        return 0
+
+    work = Path(tempfile.mkdtemp(prefix=f"golden-{dag_id}-"))
+    try:
+        dag_copy, env = prepare_home(dag_path, work, golden.get("env", {}))
+        migrate(env)
+        # run in a fresh interpreter so that the environment (AIRFLOW_HOME, AIRFLOW_VAR_*,
+        # AIRFLOW_CONN_*) is in place before anything of Airflow is imported
+        res = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), str(dag_path), "--_child", str(dag_copy)],
+            env={**os.environ, **env},
+            cwd=str(work),
+            capture_output=True,
+            text=True,
+        )
+        log_path = work / "run.log"
+        log_path.write_text(res.stdout + "\n----- stderr -----\n" + res.stderr)
+        result_line = None
+        for line in res.stdout.splitlines():
+            if line.startswith(MARKER):
+                result_line = line[len(MARKER):]
+        if res.returncode != 0 or result_line is None:
+            sys.stderr.write(res.stdout[-20000:] + "\n----- stderr -----\n" + res.stderr[-20000:])
+            sys.stderr.write(f"\nairflow_side: run failed (rc={res.returncode}); log in {log_path}\n")
+            args.keep = True
+            return 1
+        result = json.loads(result_line)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(result, indent=2, sort_keys=False) + "\n")
+        print(json.dumps(result))
+        return 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            sys.stderr.write(f"airflow_side: kept {work}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
