@@ -1,0 +1,147 @@
+"""The Store: everything the runtime needs to persist, as one Protocol.
+
+Two implementations satisfy it: `LocalStore` (SQLite under $AIRFLOW_HOME, for `dags test` and
+local history) and, later, the broker client (production). The runtime only ever talks to this
+interface, so `dags test` and a deployed DAG app cannot diverge. Every implementation passes the
+same contract test suite (tests/store/contract.py).
+
+Contract notes:
+- Writes are idempotent: putting the same task-instance record twice changes nothing more.
+- `put_task_instances` also keeps the try history: the latest record of each try_number.
+- Reads return copies; mutating a returned record does not change the store.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from riir_airflow.sdk.state import DagRunState
+from riir_airflow.store.records import (
+    ConnectionRecord,
+    DagRunRecord,
+    TaskInstanceRecord,
+    VariableRecord,
+    XComRecord,
+)
+
+__all__ = ["Store"]
+
+
+@runtime_checkable
+class Store(Protocol):
+    # -- DAG runs -------------------------------------------------------------------------
+    def create_dag_run(self, run: DagRunRecord) -> DagRunRecord:
+        """Insert a run; DagRunAlreadyExists if its run_id or (non-null) logical_date is taken."""
+        ...
+
+    def get_dag_run(self, dag_id: str, run_id: str) -> DagRunRecord | None: ...
+
+    def update_dag_run(
+        self,
+        dag_id: str,
+        run_id: str,
+        *,
+        state: DagRunState | None = None,
+        start_date: datetime.datetime | None = None,
+        end_date: datetime.datetime | None = None,
+        note: str | None = None,
+    ) -> None: ...
+
+    def list_dag_runs(
+        self,
+        dag_id: str,
+        *,
+        states: Sequence[DagRunState] | None = None,
+        run_types: Sequence[str] | None = None,
+        logical_date_before: datetime.datetime | None = None,
+        logical_date_after: datetime.datetime | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+    ) -> list[DagRunRecord]:
+        """Runs of one DAG ordered by (logical_date or run_after, run_id); bounds are exclusive."""
+        ...
+
+    def delete_dag_run(self, dag_id: str, run_id: str) -> None:
+        """Delete the run with its task instances, their history, XComs, rendered fields, logs."""
+        ...
+
+    # -- task instances -------------------------------------------------------------------
+    def put_task_instances(self, records: Sequence[TaskInstanceRecord]) -> None: ...
+
+    def get_task_instances(self, dag_id: str, run_id: str) -> list[TaskInstanceRecord]: ...
+
+    def get_task_instance(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> TaskInstanceRecord | None: ...
+
+    def get_task_instance_tries(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> list[TaskInstanceRecord]:
+        """One record per try, in try order (the latest state each try reached)."""
+        ...
+
+    def clear_task_instances(
+        self, dag_id: str, run_id: str, task_ids: Sequence[str]
+    ) -> None:
+        """Reset those task instances to state none (keeping try history) and drop their XComs."""
+        ...
+
+    # -- XCom -----------------------------------------------------------------------------
+    def set_xcom(self, xcom: XComRecord) -> None:
+        """Insert or replace the value for (dag_id, run_id, task_id, map_index, key)."""
+        ...
+
+    def get_xcoms(
+        self,
+        dag_id: str,
+        *,
+        run_id: str,
+        task_ids: Sequence[str] | None = None,
+        keys: Sequence[str] | None = None,
+        map_indexes: Sequence[int] | None = None,
+        include_prior_dates: bool = False,
+    ) -> list[XComRecord]:
+        """XComs of the run (or, with include_prior_dates, of every run whose logical date is
+        not after this run's), newest run first, then task_id, map_index, key."""
+        ...
+
+    def delete_xcoms(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> None: ...
+
+    # -- rendered template fields ---------------------------------------------------------
+    def set_rendered_fields(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int, fields: dict[str, str]
+    ) -> None: ...
+
+    def get_rendered_fields(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> dict[str, str] | None: ...
+
+    # -- task logs ------------------------------------------------------------------------
+    def append_log(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int, text: str
+    ) -> None: ...
+
+    def read_log(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int
+    ) -> str: ...
+
+    # -- variables and connections --------------------------------------------------------
+    def get_variable(self, key: str) -> VariableRecord | None: ...
+
+    def set_variable(self, record: VariableRecord) -> None: ...
+
+    def delete_variable(self, key: str) -> bool: ...
+
+    def get_connection(self, conn_id: str) -> ConnectionRecord | None: ...
+
+    def set_connection(self, record: ConnectionRecord) -> None: ...
+
+    def delete_connection(self, conn_id: str) -> bool: ...
+
+    def close(self) -> None: ...
+
+

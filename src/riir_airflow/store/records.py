@@ -1,0 +1,103 @@
+"""Typed records the store keeps: DAG runs, task instances, XComs, logs, variables, connections.
+
+These are the messages that cross the runtime <-> store boundary (and, later, the app <-> broker
+wire), defined once. Datetimes are timezone-aware UTC. XCom values travel as JSON text produced
+by `riir_airflow.sdk.serde`, so a store never needs to understand them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from riir_airflow.sdk.state import DagRunState, TaskInstanceState
+
+__all__ = [
+    "DagRunRecord",
+    "TaskInstanceRecord",
+    "XComRecord",
+    "ConnectionRecord",
+    "VariableRecord",
+    "DagRunAlreadyExists",
+]
+
+
+class DagRunAlreadyExists(Exception):
+    """A run with the same (dag_id, run_id), or the same (dag_id, logical_date), exists."""
+
+
+@dataclass(slots=True)
+class DagRunRecord:
+    dag_id: str
+    run_id: str
+    run_type: str  # "manual" | "scheduled" | "backfill" | "asset_triggered"
+    state: DagRunState
+    run_after: datetime.datetime
+    logical_date: datetime.datetime | None = None
+    data_interval_start: datetime.datetime | None = None
+    data_interval_end: datetime.datetime | None = None
+    start_date: datetime.datetime | None = None
+    end_date: datetime.datetime | None = None
+    conf: dict[str, Any] = field(default_factory=dict)
+    triggered_by: str | None = None
+    note: str | None = None
+    clear_number: int = 0
+
+
+@dataclass(slots=True)
+class TaskInstanceRecord:
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int = -1
+    state: TaskInstanceState = TaskInstanceState.NONE
+    try_number: int = 0
+    max_tries: int = 0
+    start_date: datetime.datetime | None = None
+    end_date: datetime.datetime | None = None
+    # When an up_for_retry / up_for_reschedule instance may run again.
+    next_attempt_at: datetime.datetime | None = None
+    operator: str = ""
+    pool: str = "default_pool"
+    queue: str = "default"
+    priority_weight: int = 1
+    hostname: str = ""
+    # Set when the engine skipped or failed the task without running it, or from the error.
+    note: str | None = None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.task_id, self.map_index)
+
+
+@dataclass(slots=True)
+class XComRecord:
+    dag_id: str
+    run_id: str
+    task_id: str
+    key: str
+    value: str  # JSON text (riir_airflow.sdk.serde)
+    map_index: int = -1
+    timestamp: datetime.datetime | None = None
+    logical_date: datetime.datetime | None = None  # filled by the store on read
+
+
+@dataclass(slots=True)
+class ConnectionRecord:
+    conn_id: str
+    conn_type: str | None = None
+    description: str | None = None
+    host: str | None = None
+    login: str | None = None
+    password: str | None = None
+    schema: str | None = None
+    port: int | None = None
+    extra: str | None = None  # JSON text
+
+
+@dataclass(slots=True)
+class VariableRecord:
+    key: str
+    value: str
+    description: str | None = None
