@@ -97,6 +97,23 @@ def rendered_str(value) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def xcom_value(stored):
+    """The value a task sees when it pulls this XCom, as JSON.
+
+    The column holds the JSON that the task SDK's serde produced.  Decode it with the SDK's
+    ``serde.deserialize`` (what ``ti.xcom_pull`` does).  NOT ``XComModel.deserialize_value``:
+    that one json-decodes string values a second time (the str ``"0"`` would come out as the
+    int ``0``), which is not what tasks see.
+    """
+    from airflow.sdk.serde import deserialize
+
+    try:
+        value = deserialize(stored)
+    except Exception:
+        value = stored
+    return json.loads(json.dumps(value, default=str))
+
+
 def run_and_collect(dag_file: Path, dag_id: str, golden: dict) -> dict:
     import pendulum
 
@@ -107,7 +124,7 @@ def run_and_collect(dag_file: Path, dag_id: str, golden: dict) -> dict:
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    bag = DagBag(dag_folder=str(dag_file), include_examples=False)
+    bag = DagBag(dag_folder=str(dag_file))
     if bag.import_errors:
         raise SystemExit(f"import errors: {bag.import_errors}")
     if list(bag.dag_ids) != [dag_id]:
@@ -136,7 +153,7 @@ def run_and_collect(dag_file: Path, dag_id: str, golden: dict) -> dict:
             .filter(XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key == "return_value")
             .all()
         )
-        xcom_by_ti = {(x.task_id, x.map_index): XComModel.deserialize_value(x) for x in xcoms}
+        xcom_by_ti = {(x.task_id, x.map_index): xcom_value(x.value) for x in xcoms}
         rtifs = session.query(RTIF).filter(RTIF.dag_id == dag_id, RTIF.run_id == run_id).all()
         mapped_ids = {ti.task_id for ti in tis if ti.map_index >= 0}
 
