@@ -1,0 +1,4 @@
+SELECT *
+FROM events
+WHERE day = '{{ ds }}'
+  AND kind = '{{ params.kind }}'  -- {{ task.task_id }}
