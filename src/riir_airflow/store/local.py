@@ -1,0 +1,395 @@
+"""`LocalStore`: the `Store` over one SQLite file, for `dags test`, standalone and local history.
+
+Contract (beyond `store.protocol.Store`, which it implements in full):
+- One file, WAL mode, foreign keys on; the schema is created or migrated forward on open
+  (`sqlite_schema.connect`). A file from a newer riir-airflow is refused (`SchemaTooNew`).
+- Thread-safe: one connection guarded by a re-entrant lock, so calls from several threads of a
+  process serialize. Several processes (or several `LocalStore`s) may open the same file: every
+  write runs in a `BEGIN IMMEDIATE` transaction and waits up to `busy_timeout` seconds for the
+  file lock, so concurrent writers queue instead of failing or deadlocking on lock upgrade.
+- Each method is one transaction: a call either happens entirely or not at all.
+- Datetimes must be timezone-aware (naive ones raise ValueError); they are stored as UTC and
+  returned as `pendulum.DateTime` in UTC. `conf`, rendered fields are stored as JSON.
+- Writes that belong to a DAG run (task instances, XComs, rendered fields, logs) raise KeyError
+  when the run does not exist; `update_dag_run` does too. Reads of missing things return
+  None / [] / "" and deletes of missing things do nothing, so retries are harmless.
+- Sequence filters: None means "no filter", an empty sequence matches nothing.
+- Try history: every `put_task_instances` record with try_number >= 1 also becomes the history
+  entry of that try (the last one written wins), so the history holds the latest state each try
+  reached. try_number 0 means "never tried" and has no history entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+import pendulum
+
+from riir_airflow.sdk.state import DagRunState, TaskInstanceState
+from riir_airflow.store.records import (
+    ConnectionRecord,
+    DagRunAlreadyExists,
+    DagRunRecord,
+    TaskInstanceRecord,
+    VariableRecord,
+    XComRecord,
+)
+from riir_airflow.store.sqlite_schema import (
+    RUN_COLUMNS,
+    TI_COLUMNS,
+    connect,
+    decode_run,
+    decode_ti,
+    decode_xcom,
+    encode_dt,
+    encode_run,
+    encode_ti,
+    in_clause,
+    upsert_sql,
+    where_in,
+)
+
+__all__ = ["LOCAL_DB_NAME", "LocalStore"]
+
+LOCAL_DB_NAME = "riir-local.db"
+
+_TI_KEY = ("dag_id", "run_id", "task_id", "map_index")
+_TI_WHERE = "dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?"
+_CONN_COLUMNS = tuple(f.name for f in dataclasses.fields(ConnectionRecord))
+_XCOM_COLUMNS = (*_TI_KEY, "key", "value", "timestamp")
+
+
+class LocalStore:
+    """The `Store` over one SQLite file; see the module docstring for the full contract."""
+
+    def __init__(self, path: Path | str, *, busy_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._conn = connect(self.path, busy_timeout)
+
+    @classmethod
+    def for_home(cls, airflow_home: Path | str) -> LocalStore:
+        """The local store of an $AIRFLOW_HOME: `$AIRFLOW_HOME/riir-local.db` (directory created)."""
+        home = Path(airflow_home)
+        home.mkdir(parents=True, exist_ok=True)
+        return cls(home / LOCAL_DB_NAME)
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.path)!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection; further calls raise sqlite3.ProgrammingError. Idempotent."""
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _tx(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction under the lock. Writes take the file's write lock up front
+        (IMMEDIATE) so two writers queue on the busy timeout instead of deadlocking."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+        """Run one read query in its own transaction."""
+        with self._tx() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _write(self, sql: str, params: Sequence[Any], run: tuple[str, str] | None = None) -> int:
+        """Run one write statement in its own transaction, after checking that `run` exists
+        (KeyError if not); return the number of rows it changed."""
+        with self._tx(write=True) as conn:
+            if run is not None:
+                self._require_run(conn, *run)
+            return conn.execute(sql, params).rowcount
+
+    @staticmethod
+    def _require_run(conn: sqlite3.Connection, dag_id: str, run_id: str) -> None:
+        if not conn.execute(
+            "SELECT 1 FROM dag_run WHERE dag_id = ? AND run_id = ?", (dag_id, run_id)
+        ).fetchone():
+            raise KeyError(f"no dag run {dag_id!r} / {run_id!r}")
+
+    # -- DAG runs -------------------------------------------------------------------------
+    def create_dag_run(self, run: DagRunRecord) -> DagRunRecord:
+        """Insert a run and return it as stored; DagRunAlreadyExists if its run_id or its
+        non-null logical_date is already taken in that DAG (None logical dates never clash)."""
+        values = encode_run(run)
+        logical_date = values[RUN_COLUMNS.index("logical_date")]
+        with self._tx(write=True) as conn:
+            taken = conn.execute(
+                "SELECT run_id FROM dag_run WHERE dag_id = ? AND (run_id = ? OR logical_date = ?)",
+                (run.dag_id, run.run_id, logical_date),  # NULL = NULL is not true: None never clashes
+            ).fetchone()
+            if taken:
+                raise DagRunAlreadyExists(
+                    f"dag {run.dag_id!r} already has run {taken[0]!r} (run_id {run.run_id!r}, "
+                    f"logical date {logical_date})"
+                )
+            conn.execute(
+                f"INSERT INTO dag_run ({', '.join(RUN_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
+                values,
+            )
+            row = conn.execute(
+                "SELECT * FROM dag_run WHERE dag_id = ? AND run_id = ?", (run.dag_id, run.run_id)
+            ).fetchone()
+        return decode_run(row)
+
+    def get_dag_run(self, dag_id: str, run_id: str) -> DagRunRecord | None:
+        rows = self._rows("SELECT * FROM dag_run WHERE dag_id = ? AND run_id = ?", (dag_id, run_id))
+        return decode_run(rows[0]) if rows else None
+
+    def update_dag_run(
+        self,
+        dag_id: str,
+        run_id: str,
+        *,
+        state: DagRunState | None = None,
+        start_date: datetime.datetime | None = None,
+        end_date: datetime.datetime | None = None,
+        note: str | None = None,
+    ) -> None:
+        """Set the given fields (None leaves a field unchanged); KeyError if the run is missing."""
+        given = {
+            "state": None if state is None else DagRunState(state).value,
+            "start_date": encode_dt(start_date),
+            "end_date": encode_dt(end_date),
+            "note": note,
+        }
+        changes = {col: value for col, value in given.items() if value is not None}
+        with self._tx(write=True) as conn:
+            self._require_run(conn, dag_id, run_id)
+            if changes:
+                assignments = ", ".join(f"{col} = ?" for col in changes)
+                conn.execute(
+                    f"UPDATE dag_run SET {assignments} WHERE dag_id = ? AND run_id = ?",
+                    [*changes.values(), dag_id, run_id],
+                )
+
+    def list_dag_runs(
+        self,
+        dag_id: str,
+        *,
+        states: Sequence[DagRunState] | None = None,
+        run_types: Sequence[str] | None = None,
+        logical_date_before: datetime.datetime | None = None,
+        logical_date_after: datetime.datetime | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+    ) -> list[DagRunRecord]:
+        """Runs of one DAG ordered by (logical_date or run_after, run_id), reversed if descending,
+        then cut to `limit`. Date bounds are exclusive and compare logical_date, so a run without
+        a logical date is excluded whenever a bound is given."""
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, not {limit}")
+        state_values = None if states is None else [DagRunState(s).value for s in states]
+        where, params = where_in([("dag_id", [dag_id]), ("state", state_values), ("run_type", run_types)])
+        if logical_date_before is not None:
+            where.append("logical_date < ?")
+            params.append(encode_dt(logical_date_before))
+        if logical_date_after is not None:
+            where.append("logical_date > ?")
+            params.append(encode_dt(logical_date_after))
+        order = "DESC" if descending else "ASC"
+        sql = (
+            f"SELECT * FROM dag_run WHERE {' AND '.join(where)} "
+            f"ORDER BY COALESCE(logical_date, run_after) {order}, run_id {order}"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [decode_run(row) for row in self._rows(sql, params)]
+
+    def delete_dag_run(self, dag_id: str, run_id: str) -> None:
+        """Delete the run; foreign keys cascade to its task instances, their history, XComs,
+        rendered fields and logs. A missing run is not an error."""
+        self._write("DELETE FROM dag_run WHERE dag_id = ? AND run_id = ?", (dag_id, run_id))
+
+    # -- task instances -------------------------------------------------------------------
+    def put_task_instances(self, records: Sequence[TaskInstanceRecord]) -> None:
+        """Upsert each record (later records win) and its try's history entry, in one
+        transaction; KeyError, and nothing written, if any record's run does not exist."""
+        encoded = [encode_ti(ti) for ti in records]  # validate before touching the file
+        upsert_ti = upsert_sql("task_instance", TI_COLUMNS, _TI_KEY)
+        upsert_try = upsert_sql("task_instance_history", TI_COLUMNS, (*_TI_KEY, "try_number"))
+        with self._tx(write=True) as conn:
+            for run_key in {(ti.dag_id, ti.run_id) for ti in records}:
+                self._require_run(conn, *run_key)
+            for ti, values in zip(records, encoded, strict=True):
+                conn.execute(upsert_ti, values)
+                if ti.try_number >= 1:
+                    conn.execute(upsert_try, values)
+
+    def get_task_instances(self, dag_id: str, run_id: str) -> list[TaskInstanceRecord]:
+        """Every task instance of the run, ordered by (task_id, map_index)."""
+        sql = "SELECT * FROM task_instance WHERE dag_id = ? AND run_id = ? ORDER BY task_id, map_index"
+        return [decode_ti(row) for row in self._rows(sql, (dag_id, run_id))]
+
+    def get_task_instance(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> TaskInstanceRecord | None:
+        rows = self._rows(
+            f"SELECT * FROM task_instance WHERE {_TI_WHERE}", (dag_id, run_id, task_id, map_index)
+        )
+        return decode_ti(rows[0]) if rows else None
+
+    def get_task_instance_tries(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> list[TaskInstanceRecord]:
+        """One record per try (try_number >= 1), in try order: the latest state each try reached."""
+        sql = f"SELECT * FROM task_instance_history WHERE {_TI_WHERE} ORDER BY try_number"
+        return [decode_ti(row) for row in self._rows(sql, (dag_id, run_id, task_id, map_index))]
+
+    def clear_task_instances(self, dag_id: str, run_id: str, task_ids: Sequence[str]) -> None:
+        """For every map index of those tasks: state -> none, next_attempt_at and note -> None
+        (they described the old state), try_number, max_tries, dates and try history kept; their
+        XComs deleted. Unknown task ids are ignored."""
+        clause, values = in_clause("task_id", list(task_ids))
+        with self._tx(write=True) as conn:
+            conn.execute(
+                "UPDATE task_instance SET state = ?, next_attempt_at = NULL, note = NULL "
+                f"WHERE dag_id = ? AND run_id = ? AND {clause}",
+                [TaskInstanceState.NONE.value, dag_id, run_id, *values],
+            )
+            conn.execute(
+                f"DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND {clause}", [dag_id, run_id, *values]
+            )
+
+    # -- XCom -----------------------------------------------------------------------------
+    def set_xcom(self, xcom: XComRecord) -> None:
+        """Insert or replace (dag_id, run_id, task_id, map_index, key); a missing timestamp is
+        set to now. The record's logical_date is ignored (it is the run's, filled on read)."""
+        timestamp = encode_dt(xcom.timestamp or pendulum.now("UTC"))
+        self._write(
+            upsert_sql("xcom", _XCOM_COLUMNS, (*_TI_KEY, "key")),
+            (xcom.dag_id, xcom.run_id, xcom.task_id, xcom.map_index, xcom.key, xcom.value, timestamp),
+            run=(xcom.dag_id, xcom.run_id),
+        )
+
+    def get_xcoms(
+        self,
+        dag_id: str,
+        *,
+        run_id: str,
+        task_ids: Sequence[str] | None = None,
+        keys: Sequence[str] | None = None,
+        map_indexes: Sequence[int] | None = None,
+        include_prior_dates: bool = False,
+    ) -> list[XComRecord]:
+        """XComs of the run, or with include_prior_dates of every run of the DAG whose logical
+        date is <= this run's (a run without a logical date: only itself). Newest run first,
+        then task_id, map_index, key. An unknown run gives []."""
+        where, params = where_in(
+            [("x.dag_id", [dag_id]), ("x.task_id", task_ids), ("x.key", keys), ("x.map_index", map_indexes)]
+        )
+        with self._tx() as conn:
+            run = conn.execute(
+                "SELECT logical_date FROM dag_run WHERE dag_id = ? AND run_id = ?", (dag_id, run_id)
+            ).fetchone()
+            if run is None:
+                return []
+            if include_prior_dates and run["logical_date"] is not None:
+                where.append("r.logical_date <= ?")
+                params.append(run["logical_date"])
+            else:
+                where.append("x.run_id = ?")
+                params.append(run_id)
+            rows = conn.execute(
+                "SELECT x.*, r.logical_date AS run_logical_date FROM xcom AS x "
+                "JOIN dag_run AS r ON r.dag_id = x.dag_id AND r.run_id = x.run_id "
+                f"WHERE {' AND '.join(where)} "
+                "ORDER BY COALESCE(r.logical_date, r.run_after) DESC, x.run_id DESC, "
+                "x.task_id, x.map_index, x.key",
+                params,
+            ).fetchall()
+        return [decode_xcom(row) for row in rows]
+
+    def delete_xcoms(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
+        """Delete every key of one task instance's XComs (before a retry pushes anew)."""
+        self._write(f"DELETE FROM xcom WHERE {_TI_WHERE}", (dag_id, run_id, task_id, map_index))
+
+    # -- rendered template fields ---------------------------------------------------------
+    def set_rendered_fields(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int, fields: dict[str, str]
+    ) -> None:
+        """Replace the task instance's rendered fields as a whole (stored as JSON)."""
+        self._write(
+            upsert_sql("rendered_fields", (*_TI_KEY, "fields"), _TI_KEY),
+            (dag_id, run_id, task_id, map_index, json.dumps(fields)),
+            run=(dag_id, run_id),
+        )
+
+    def get_rendered_fields(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int = -1
+    ) -> dict[str, str] | None:
+        sql = f"SELECT fields FROM rendered_fields WHERE {_TI_WHERE}"
+        rows = self._rows(sql, (dag_id, run_id, task_id, map_index))
+        return json.loads(rows[0]["fields"]) if rows else None
+
+    # -- task logs ------------------------------------------------------------------------
+    def append_log(
+        self, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int, text: str
+    ) -> None:
+        """Append a chunk to one try's log; chunks are read back in append order."""
+        self._write(
+            "INSERT INTO task_log (dag_id, run_id, task_id, map_index, try_number, text) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (dag_id, run_id, task_id, map_index, try_number, text),
+            run=(dag_id, run_id),
+        )
+
+    def read_log(self, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> str:
+        """The try's whole log (chunks concatenated in append order); "" if there is none."""
+        sql = f"SELECT text FROM task_log WHERE {_TI_WHERE} AND try_number = ? ORDER BY id"
+        return "".join(
+            row["text"] for row in self._rows(sql, (dag_id, run_id, task_id, map_index, try_number))
+        )
+
+    # -- variables and connections --------------------------------------------------------
+    def get_variable(self, key: str) -> VariableRecord | None:
+        rows = self._rows("SELECT * FROM variable WHERE key = ?", (key,))
+        return VariableRecord(rows[0]["key"], rows[0]["value"], rows[0]["description"]) if rows else None
+
+    def set_variable(self, record: VariableRecord) -> None:
+        """Insert or replace the variable (value and description)."""
+        sql = upsert_sql("variable", ("key", "value", "description"), ("key",))
+        self._write(sql, (record.key, record.value, record.description))
+
+    def delete_variable(self, key: str) -> bool:
+        """Delete the variable; True if it existed."""
+        return self._write("DELETE FROM variable WHERE key = ?", (key,)) > 0
+
+    def get_connection(self, conn_id: str) -> ConnectionRecord | None:
+        rows = self._rows("SELECT * FROM connection WHERE conn_id = ?", (conn_id,))
+        return ConnectionRecord(**{col: rows[0][col] for col in _CONN_COLUMNS}) if rows else None
+
+    def set_connection(self, record: ConnectionRecord) -> None:
+        """Insert or replace the connection (every field)."""
+        sql = upsert_sql("connection", _CONN_COLUMNS, ("conn_id",))
+        self._write(sql, [getattr(record, col) for col in _CONN_COLUMNS])
+
+    def delete_connection(self, conn_id: str) -> bool:
+        """Delete the connection; True if it existed."""
+        return self._write("DELETE FROM connection WHERE conn_id = ?", (conn_id,)) > 0
