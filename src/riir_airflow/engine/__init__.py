@@ -1,0 +1,75 @@
+"""The scheduling engine: pure decisions about one DAG run, no I/O, no clock.
+
+Both the in-process `dags test` runner and the long-running DAG app drive the same engine, so
+the two cannot diverge. It reads DAGs through the `DagLike`/`TaskLike` protocols (`graph`),
+decides trigger rules (`trigger_rules`), what to run, skip or fail next and when the run is
+over (`scheduling`), what a finished try leads to and how long a retry waits (`retries`),
+and what branches and short circuits skip (`skipping`).
+"""
+
+from riir_airflow.engine.graph import DagLike, TaskLike, TIKey, Topology, topology_of
+from riir_airflow.engine.retries import (
+    MAX_RETRY_DELAY,
+    ErrorKind,
+    backoff_multiplier,
+    error_kind_of,
+    outcome_of_try,
+    retry_delay_for,
+)
+from riir_airflow.engine.scheduling import (
+    IN_FLIGHT_STATES,
+    SCHEDULABLE_STATES,
+    Decision,
+    dag_run_state,
+    decide,
+    evaluate_ti,
+    fail_fast_changes,
+)
+from riir_airflow.engine.skipping import branch_followed, branch_skips, short_circuit_skips
+from riir_airflow.engine.trigger_rules import (
+    RUN,
+    SET,
+    WAIT,
+    UpstreamCounts,
+    Verdict,
+    VerdictKind,
+    evaluate,
+    evaluate_setup_constraint,
+)
+
+__all__ = [
+    "IN_FLIGHT_STATES",
+    "MAX_RETRY_DELAY",
+    "RUN",
+    "SCHEDULABLE_STATES",
+    "SET",
+    "WAIT",
+    "DagLike",
+    # scheduling
+    "Decision",
+    # retries
+    "ErrorKind",
+    # graph
+    "TIKey",
+    "TaskLike",
+    "Topology",
+    # trigger rules
+    "UpstreamCounts",
+    "Verdict",
+    "VerdictKind",
+    "backoff_multiplier",
+    "branch_followed",
+    # skipping
+    "branch_skips",
+    "dag_run_state",
+    "decide",
+    "error_kind_of",
+    "evaluate",
+    "evaluate_setup_constraint",
+    "evaluate_ti",
+    "fail_fast_changes",
+    "outcome_of_try",
+    "retry_delay_for",
+    "short_circuit_skips",
+    "topology_of",
+]
