@@ -177,7 +177,7 @@ def connect(path: Path | str, busy_timeout: float) -> sqlite3.Connection:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Create or bring the schema forward to SCHEMA_VERSION; return the version found on disk.
+    """Create or bring the schema forward to the last MIGRATIONS step; return the version found on disk.
 
     Runs in one IMMEDIATE transaction so two processes opening a fresh file at once cannot both
     apply step 1 (the second waits on the busy timeout, then sees the finished schema). The
@@ -188,18 +188,19 @@ def migrate(conn: sqlite3.Connection) -> int:
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         row = conn.execute("SELECT version FROM schema_version").fetchone()
         found = 0 if row is None else int(row[0])
-        if found > SCHEMA_VERSION:
+        target = len(MIGRATIONS)  # read at call time, so tests can append a step
+        if found > target:
             raise SchemaTooNew(
                 f"store schema version {found} is newer than this riir-airflow supports "
-                f"({SCHEMA_VERSION}); upgrade riir-airflow"
+                f"({target}); upgrade riir-airflow"
             )
         for step in MIGRATIONS[found:]:
             for statement in step:
                 conn.execute(statement)
         if row is None:
-            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-        elif found != SCHEMA_VERSION:
-            conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (target,))
+        elif found != target:
+            conn.execute("UPDATE schema_version SET version = ?", (target,))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
