@@ -1,0 +1,1 @@
+"""Tests of riir_airflow.sdk.timetables (unit tests and parity with Airflow 3.3)."""
