@@ -20,8 +20,8 @@ The script also records the manual data interval (``infer_manual_data_interval``
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import datetime as dt
+import importlib.metadata
 import json
 import os
 import random
@@ -35,8 +35,8 @@ from unittest import mock
 
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="riir-timetable-cases-"))
 
-import pendulum  # noqa: E402
-from dateutil.relativedelta import relativedelta  # noqa: E402
+import pendulum
+from dateutil.relativedelta import relativedelta
 
 SEED = 20240331
 RUNS_PER_CASE = 20
@@ -145,9 +145,9 @@ def make_case(rng: random.Random, index: int) -> dict[str, Any]:
         )
         case["run_immediately"] = rng.choice([False, True, None, 600.0, 7200.0])
     catchup = rng.random() < 0.5
-    if kind in ("cron_trigger", "cron_trigger_args", "delta_trigger", "multi_cron_trigger", "continuous"):
-        if not catchup and rng.random() < 0.3:
-            start = None  # Airflow 3: start_date is optional without catchup
+    optional_start = kind in ("cron_trigger", "cron_trigger_args", "delta_trigger", "multi_cron_trigger")
+    if (optional_start or kind == "continuous") and not catchup and rng.random() < 0.3:
+        start = None  # Airflow 3: start_date is optional without catchup
     now = random_now(rng, start or random_start(rng, tz))
     end = None
     if start is not None and rng.random() < 0.25:
@@ -295,7 +295,7 @@ def evaluate(case: dict[str, Any]) -> dict[str, Any]:
                 previous = DataInterval(
                     convert_to_utc(info.data_interval.start), convert_to_utc(info.data_interval.end)
                 )
-        except Exception as exc:  # recorded: riir must fail at the same step
+        except Exception as exc:  # noqa: BLE001 - recorded: riir must fail at the same step
             case["error"] = f"{type(exc).__name__}: {exc}"
         manual = [
             timetable.infer_manual_data_interval(run_after=pendulum.parse(r))
