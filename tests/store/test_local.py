@@ -7,10 +7,13 @@ writes that need a run raise KeyError without partial effects; naive datetimes a
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -249,3 +252,83 @@ def test_a_second_process_can_write_to_the_same_file_concurrently(db: Path) -> N
         assert {f"child_{i}" for i in range(count)} <= run_ids
         assert {f"parent_{i}" for i in range(count)} <= run_ids
         assert s.read_log("dag_a", "child_0", "t", -1, 1) == "child"
+
+
+_OPENER = textwrap.dedent(
+    """
+    import sys
+    from riir_airflow.store import LocalStore, VariableRecord
+
+    with LocalStore(sys.argv[1]) as store:
+        store.set_variable(VariableRecord(sys.argv[2], "v"))
+    """
+)
+
+
+def test_several_processes_creating_a_fresh_file_at_once_all_succeed(db: Path) -> None:
+    # Schema creation runs in one IMMEDIATE transaction: the losers wait, then see the schema.
+    openers = [
+        subprocess.Popen([sys.executable, "-c", _OPENER, str(db), f"k{i}"], stderr=subprocess.PIPE)
+        for i in range(6)
+    ]
+    for proc in openers:
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr.decode()
+    with LocalStore(db) as s:
+        assert all(s.get_variable(f"k{i}") is not None for i in range(6))
+    assert _raw(db, "SELECT COUNT(*) FROM schema_version") == [(1,)]
+
+
+# Forking from a multi-threaded process (pytest-xdist workers are) is exactly the case tested.
+_needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+_fork_while_threaded_ok = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")
+
+
+def _write_from_forked_child(store: LocalStore) -> None:
+    store.put_task_instances([ti("from_child", state=S.SUCCESS, try_number=1)])
+    store.append_log("dag_a", "r1", "from_child", -1, 1, "hello from the fork")
+
+
+@_needs_fork
+@_fork_while_threaded_ok
+def test_a_forked_child_can_use_the_parents_store_object(db: Path) -> None:
+    with LocalStore(db) as s:
+        s.create_dag_run(run("r1"))
+        child = multiprocessing.get_context("fork").Process(target=_write_from_forked_child, args=(s,))
+        child.start()
+        child.join(timeout=60)
+        assert child.exitcode == 0
+        assert s.get_task_instance("dag_a", "r1", "from_child").state is S.SUCCESS
+        assert s.read_log("dag_a", "r1", "from_child", -1, 1) == "hello from the fork"
+        s.put_task_instances([ti("parent_after_fork")])  # the parent's connection still works
+
+
+@_needs_fork
+@_fork_while_threaded_ok
+def test_a_fork_taken_while_another_thread_holds_the_store_does_not_deadlock_the_child(db: Path) -> None:
+    # Forking while a thread is inside a store call copies a held lock (and a connection in mid
+    # transaction) into the child; the child must not inherit either. The private lock stands in
+    # for "another thread is inside a store call" deterministically.
+    with LocalStore(db) as s:
+        s.create_dag_run(run("r1"))
+        inside, release = threading.Event(), threading.Event()
+
+        def busy() -> None:
+            with s._lock:
+                inside.set()
+                release.wait(60)
+
+        holder = threading.Thread(target=busy)
+        holder.start()
+        inside.wait(10)
+        try:
+            child = multiprocessing.get_context("fork").Process(target=_write_from_forked_child, args=(s,))
+            child.start()
+            child.join(timeout=20)
+            if child.exitcode is None:
+                child.kill()
+            assert child.exitcode == 0
+        finally:
+            release.set()
+            holder.join()
+        assert s.read_log("dag_a", "r1", "from_child", -1, 1) == "hello from the fork"

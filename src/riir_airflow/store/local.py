@@ -4,7 +4,7 @@ Contract (beyond `store.protocol.Store`, which it implements in full):
 - One file, WAL mode, foreign keys on; the schema is created or migrated forward on open
   (`sqlite_schema.connect`). A file from a newer riir-airflow is refused (`SchemaTooNew`).
 - Thread-safe: one connection guarded by a re-entrant lock, so calls from several threads of a
-  process serialize. Several processes (or several `LocalStore`s) may open the same file: every
+  process serialize; a forked child (task worker) transparently opens its own connection. Several processes (or several `LocalStore`s) may open the same file: every
   write runs in a `BEGIN IMMEDIATE` transaction and waits up to `busy_timeout` seconds for the
   file lock, so concurrent writers queue instead of failing or deadlocking on lock upgrade.
 - Each method is one transaction: a call either happens entirely or not at all.
@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -72,8 +73,13 @@ class LocalStore:
 
     def __init__(self, path: Path | str, *, busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
+        self._busy_timeout = busy_timeout
+        self._open()
+
+    def _open(self) -> None:
         self._lock = threading.RLock()
-        self._conn = connect(self.path, busy_timeout)
+        self._conn = connect(self.path, self._busy_timeout)
+        self._pid = os.getpid()
 
     @classmethod
     def for_home(cls, airflow_home: Path | str) -> LocalStore:
@@ -81,9 +87,6 @@ class LocalStore:
         home = Path(airflow_home)
         home.mkdir(parents=True, exist_ok=True)
         return cls(home / LOCAL_DB_NAME)
-
-    def __repr__(self) -> str:
-        return f"LocalStore({str(self.path)!r})"
 
     def __enter__(self) -> Self:
         return self
@@ -100,6 +103,8 @@ class LocalStore:
     def _tx(self, write: bool = False) -> Iterator[sqlite3.Connection]:
         """One transaction under the lock. Writes take the file's write lock up front
         (IMMEDIATE) so two writers queue on the busy timeout instead of deadlocking."""
+        if self._pid != os.getpid():  # forked: SQLite forbids using the parent's connection, and
+            self._open()  # the inherited lock may be held by a thread that does not exist here
         with self._lock:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
