@@ -3,7 +3,7 @@
 `make_dag("a >> b >> c", "a >> d", rules={"d": "one_failed"})` builds a DAG whose task order
 is the order of first mention. `simulate(dag, outcomes)` drives `decide` to completion the way
 a runner would: it starts what is ready, finishes it at once with the scripted outcome, applies
-retries with `retry_delay_for`, sleeps (by moving `now`) exactly until `wake_at`, and never
+retries with `retry_delay_for` and fail_fast with `fail_fast_changes`, sleeps (by moving `now`) exactly until `wake_at`, and never
 polls. It records every start with its time, so tests can travel in time and check when things
 happened without sleeping.
 """
@@ -23,6 +23,7 @@ from riir_airflow.engine import (
     Topology,
     branch_skips,
     decide,
+    fail_fast_changes,
     outcome_of_try,
     retry_delay_for,
     short_circuit_skips,
@@ -200,6 +201,8 @@ def simulate(
                 outcome = ErrorKind.SUCCESS
             new_state = outcome_of_try(topo.tasks[key[0]], tries[key], outcome)
             current[key] = new_state
+            if new_state is S.FAILED:
+                current.update(fail_fast_changes(topo, key, current))
             if new_state is S.UP_FOR_RETRY:
                 delay = retry_delay_for(
                     topo.tasks[key[0]], tries[key], dag_id=dag.dag_id, run_id_or_logical_date=start

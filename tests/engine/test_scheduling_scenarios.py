@@ -111,6 +111,26 @@ def test_retry_waits_retry_delay_and_second_try_succeeds_with_try_number_2() -> 
     assert result.run_state is DagRunState.SUCCESS
 
 
+# ---- probed on Airflow 3.3.2 with `airflow dags test` while writing the engine ---------------
+
+
+def test_fail_fast_skips_the_rest_and_the_run_ends_success_when_only_skipped_leaves_remain() -> None:
+    # Airflow 3.3.2: boom failed, after skipped (try 0), run state success. Surprising but real:
+    # the failed task is not a leaf and fail_fast turns its would-be upstream_failed leaf
+    # into skipped.
+    dag = make_dag("boom >> after", fail_fast=True)
+    result = simulate(dag, {"boom": ErrorKind.ERROR})
+    assert result.by_task() == {"boom": "failed", "after": "skipped"}
+    assert result.run_state is DagRunState.SUCCESS
+
+
+def test_fail_fast_failure_of_a_leaf_fails_the_run() -> None:
+    dag = make_dag("a >> boom", "other", fail_fast=True)
+    result = simulate(dag, {"boom": ErrorKind.ERROR})
+    assert result.by_task() == {"a": "success", "boom": "failed", "other": "success"}
+    assert result.run_state is DagRunState.FAILED
+
+
 # ---- retries in time ---------------------------------------------------------------------
 
 
@@ -187,6 +207,7 @@ def test_failed_setup_makes_work_and_teardown_upstream_failed() -> None:
 
 
 def test_teardown_runs_when_one_of_two_setups_succeeded() -> None:
+    # Probed on Airflow 3.3.2: s1 failed, s2 success, w upstream_failed, t success, run failed.
     dag = make_dag("[s1, s2] >> w >> t", "[s1, s2] >> t", setups=["s1", "s2"], teardowns=["t"])
     result = simulate(dag, {"s1": ErrorKind.ERROR})
     assert result.by_task() == {"s1": "failed", "s2": "success", "w": "upstream_failed", "t": "success"}
@@ -199,7 +220,8 @@ def test_teardown_waits_for_the_whole_scope_before_running() -> None:
     assert result.started() == ["s", "w1", "w2", "t"]
 
 
-def test_nested_work_with_failed_indirect_setup_is_not_run() -> None:
+def test_skipped_setup_skips_nested_work_and_teardown_without_running_them() -> None:
+    # Probed on Airflow 3.3.2: only s ran; w1, w2, t skipped with try 0; run success.
     dag = make_dag("s >> w1 >> w2 >> t", "s >> t", setups=["s"], teardowns=["t"])
     result = simulate(dag, {"s": ErrorKind.SKIP})
     assert result.by_task() == {"s": "skipped", "w1": "skipped", "w2": "skipped", "t": "skipped"}

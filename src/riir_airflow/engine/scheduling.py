@@ -218,11 +218,18 @@ def decide(
 
     `next_retry_at` gives, for UP_FOR_RETRY instances, the time they may retry (see
     `retries.retry_delay_for`) and, for UP_FOR_RESCHEDULE instances, their reschedule date. An
-    instance is ready once `now >= next_retry_at[key]`; one without an entry is ready at once.
+    instance is ready once `now >= next_retry_at[key]` (Airflow uses `>`; being ready at the
+    exact instant lets a runner sleep until `wake_at` and find the instance ready); one without
+    an entry is ready at once.
 
     `held` lists instances the caller keeps from starting for reasons outside this run's
-    trigger rules (depends_on_past, concurrency limits). They are never returned as ready, and,
-    as in Airflow, while any unfinished instance is held the run is not declared deadlocked.
+    trigger rules (depends_on_past, concurrency limits). They are never returned as ready, but
+    trigger rules still flag them (Airflow evaluates every dependency, so an upstream failure
+    marks a depends_on_past task upstream_failed too). As in Airflow, while any unfinished
+    instance is held the run is not declared deadlocked.
+
+    A ready `(task_id, -1)` of a mapped task is its unexpanded placeholder: the runner expands
+    it (into instances 0..n-1, or marks it skipped for an empty input) instead of running it.
     """
     topo = topology_of(dag)
     run = _Run(topo, states)
