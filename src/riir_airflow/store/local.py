@@ -4,9 +4,10 @@ Contract (beyond `store.protocol.Store`, which it implements in full):
 - One file, WAL mode, foreign keys on; the schema is created or migrated forward on open
   (`sqlite_schema.connect`). A file from a newer riir-airflow is refused (`SchemaTooNew`).
 - Thread-safe: one connection guarded by a re-entrant lock, so calls from several threads of a
-  process serialize; a forked child (task worker) transparently opens its own connection. Several processes (or several `LocalStore`s) may open the same file: every
-  write runs in a `BEGIN IMMEDIATE` transaction and waits up to `busy_timeout` seconds for the
-  file lock, so concurrent writers queue instead of failing or deadlocking on lock upgrade.
+  process serialize; a forked child (task worker) transparently opens its own connection.
+- Several processes (or several `LocalStore`s) may open the same file: every write runs in a
+  `BEGIN IMMEDIATE` transaction and waits up to `busy_timeout` seconds for the file lock, so
+  concurrent writers queue instead of failing or deadlocking on lock upgrade.
 - Each method is one transaction: a call either happens entirely or not at all.
 - Datetimes must be timezone-aware (naive ones raise ValueError); they are stored as UTC and
   returned as `pendulum.DateTime` in UTC. `conf`, rendered fields are stored as JSON.
@@ -122,8 +123,7 @@ class LocalStore:
             return conn.execute(sql, params).fetchall()
 
     def _write(self, sql: str, params: Sequence[Any], run: tuple[str, str] | None = None) -> int:
-        """Run one write statement in its own transaction, after checking that `run` exists
-        (KeyError if not); return the number of rows it changed."""
+        """One write statement in its own transaction, after checking `run` exists; rowcount."""
         with self._tx(write=True) as conn:
             if run is not None:
                 self._require_run(conn, *run)

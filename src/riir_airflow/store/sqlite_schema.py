@@ -177,7 +177,8 @@ def connect(path: Path | str, busy_timeout: float) -> sqlite3.Connection:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Create or bring the schema forward to the last MIGRATIONS step; return the version found on disk.
+    """Create the schema or bring it forward to the last MIGRATIONS step; return the version
+    found on disk (0 for a fresh file).
 
     Runs in one IMMEDIATE transaction so two processes opening a fresh file at once cannot both
     apply step 1 (the second waits on the busy timeout, then sees the finished schema). The
