@@ -127,8 +127,11 @@ class _Loaded:
         if not os.path.isfile(path):
             return
         parser = configparser.ConfigParser(strict=False)
-        with open(path, encoding="utf-8") as fh:
-            parser.read_file(fh, source=path)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                parser.read_file(fh, source=path)
+        except configparser.Error as err:
+            raise AirflowConfigException(f"Cannot read config file {path}: {err}") from err
         for section in parser.sections():
             target = self.values.setdefault(section.lower(), {})
             for key in parser.options(section):

@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from riir_airflow.sdk import macros as _impl
 from riir_airflow.sdk.macros import (
     datetime,
     datetime_diff_for_humans,
@@ -41,5 +41,6 @@ yaml: Any
 
 def __getattr__(name: str) -> Any:
     if name in ("dateutil", "yaml"):
-        return getattr(_impl, name)
+        # By module name: `riir_airflow.sdk.macros` as an attribute may be this very module.
+        return getattr(importlib.import_module("riir_airflow.sdk.macros"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

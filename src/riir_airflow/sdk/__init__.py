@@ -1,1 +1,105 @@
-"""The Airflow 3 authoring surface (`airflow.sdk`). Filled in as the SDK modules land."""
+"""The Airflow 3 authoring surface: `from riir_airflow.sdk import DAG, dag, task, ...`.
+
+Core authoring names import eagerly (they are pure Python and cheap); the rest resolve on first
+access so that importing the SDK stays fast and does no I/O.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from riir_airflow.sdk.baseoperator import BaseOperator, chain, chain_linear, cross_downstream
+from riir_airflow.sdk.context import Context, get_current_context
+from riir_airflow.sdk.dag import DAG, dag
+from riir_airflow.sdk.decorators import setup, task, task_group, teardown
+from riir_airflow.sdk.edges import EdgeModifier, Label
+from riir_airflow.sdk.state import DagRunState, TaskInstanceState
+from riir_airflow.sdk.taskgroup import TaskGroup
+from riir_airflow.sdk.templating import literal
+from riir_airflow.sdk.trigger_rule import TriggerRule
+from riir_airflow.sdk.xcom_arg import XComArg
+
+if TYPE_CHECKING:
+    from riir_airflow.sdk.connection import Connection
+    from riir_airflow.sdk.hooks import BaseHook
+    from riir_airflow.sdk.params import Param, ParamsDict
+    from riir_airflow.sdk.skipmixin import BaseBranchOperator, BranchMixIn, SkipMixin
+    from riir_airflow.sdk.timetables import (
+        CronDataIntervalTimetable,
+        CronTriggerTimetable,
+        DeltaDataIntervalTimetable,
+        DeltaTriggerTimetable,
+        EventsTimetable,
+        MultipleCronTriggerTimetable,
+    )
+    from riir_airflow.sdk.variable import Variable
+
+__version__ = "1.3.2"  # the task-sdk version whose interface this follows
+
+_LAZY: dict[str, str] = {
+    "Param": "riir_airflow.sdk.params",
+    "ParamsDict": "riir_airflow.sdk.params",
+    "Variable": "riir_airflow.sdk.variable",
+    "Connection": "riir_airflow.sdk.connection",
+    "BaseHook": "riir_airflow.sdk.hooks",
+    "SkipMixin": "riir_airflow.sdk.skipmixin",
+    "BranchMixIn": "riir_airflow.sdk.skipmixin",
+    "BaseBranchOperator": "riir_airflow.sdk.skipmixin",
+    "CronDataIntervalTimetable": "riir_airflow.sdk.timetables",
+    "CronTriggerTimetable": "riir_airflow.sdk.timetables",
+    "DeltaDataIntervalTimetable": "riir_airflow.sdk.timetables",
+    "DeltaTriggerTimetable": "riir_airflow.sdk.timetables",
+    "EventsTimetable": "riir_airflow.sdk.timetables",
+    "MultipleCronTriggerTimetable": "riir_airflow.sdk.timetables",
+}
+_LAZY_MODULES = {"timezone", "exceptions", "macros", "timetables"}
+
+__all__ = [
+    "DAG",
+    "dag",
+    "task",
+    "task_group",
+    "setup",
+    "teardown",
+    "TaskGroup",
+    "BaseOperator",
+    "Param",
+    "ParamsDict",
+    "Variable",
+    "Connection",
+    "BaseHook",
+    "Context",
+    "XComArg",
+    "EdgeModifier",
+    "Label",
+    "chain",
+    "chain_linear",
+    "cross_downstream",
+    "get_current_context",
+    "literal",
+    "TriggerRule",
+    "DagRunState",
+    "TaskInstanceState",
+    "SkipMixin",
+    "BranchMixIn",
+    "BaseBranchOperator",
+    "CronDataIntervalTimetable",
+    "CronTriggerTimetable",
+    "DeltaDataIntervalTimetable",
+    "DeltaTriggerTimetable",
+    "EventsTimetable",
+    "MultipleCronTriggerTimetable",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _LAZY_MODULES:
+        value = importlib.import_module("riir_airflow.macros" if name == "macros" else f"riir_airflow.sdk.{name}")
+    else:
+        raise AttributeError(f"module 'riir_airflow.sdk' has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -1,0 +1,70 @@
+"""`riir-airflow` argument parsing and dispatch. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+__all__ = ["build_parser", "run"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from riir_airflow.cli import dags, tasks
+
+    parser = argparse.ArgumentParser(
+        prog="riir-airflow",
+        description="Run Apache Airflow DAG files: locally (dags test) or as broker + one app per DAG.",
+    )
+    commands = parser.add_subparsers(dest="group", metavar="COMMAND")
+    commands.required = True
+    dags.register(commands)
+    tasks.register(commands)
+
+    version = commands.add_parser("version", help="Show the version")
+    version.set_defaults(func=_version)
+
+    config = commands.add_parser("config", help="Read configuration")
+    config_cmds = config.add_subparsers(dest="command", metavar="COMMAND")
+    config_cmds.required = True
+    get_value = config_cmds.add_parser("get-value", help="Print one option's value")
+    get_value.add_argument("section")
+    get_value.add_argument("option")
+    get_value.set_defaults(func=_config_get_value)
+    return parser
+
+
+def _version(args: argparse.Namespace) -> int:
+    import riir_airflow
+
+    print(f"riir-airflow {riir_airflow.riir_version} (Airflow interface {riir_airflow.__version__})")
+    return 0
+
+
+def _config_get_value(args: argparse.Namespace) -> int:
+    from riir_airflow.compat.config import conf
+
+    if not conf.has_option(args.section, args.option):
+        print(f"The option [{args.section}/{args.option}] is not found in config.", file=sys.stderr)
+        return 1
+    print(conf.get(args.section, args.option))
+    return 0
+
+
+def run(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="[%(asctime)s] {%(name)s} %(levelname)s - %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as `error: ...`, exit code 1, no traceback."""

@@ -1,0 +1,26 @@
+"""Airflow 2.x path `airflow.models`: the authoring classes (resolved lazily)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["DAG", "BaseOperator", "Variable", "Connection", "Param", "ParamsDict", "XComArg"]
+
+_HOMES = {
+    "DAG": "riir_airflow.sdk.dag",
+    "BaseOperator": "riir_airflow.sdk.baseoperator",
+    "Variable": "riir_airflow.sdk.variable",
+    "Connection": "riir_airflow.sdk.connection",
+    "Param": "riir_airflow.sdk.params",
+    "ParamsDict": "riir_airflow.sdk.params",
+    "XComArg": "riir_airflow.sdk.xcom_arg",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'riir_airflow.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,5 @@
+"""Airflow 2.x path `airflow.models.param`."""
+
+from riir_airflow.sdk.params import DagParam, Param, ParamsDict
+
+__all__ = ["Param", "ParamsDict", "DagParam"]

@@ -1,0 +1,1 @@
+"""The standard provider: bash, python, empty, branching, trigger and time operators."""

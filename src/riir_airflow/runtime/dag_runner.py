@@ -1,0 +1,222 @@
+"""Driving one DAG run to its end in this process, one task at a time (what `dags test` does).
+
+Each step asks the engine what to do (`decide`), persists the decision in the store, runs at
+most one ready task, and repeats; when only retries are waiting it sleeps on the clock until
+the earliest one is due. Nothing here decides semantics: trigger rules, retry outcomes and
+delays, branch skips and the run's final state all come from the engine.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from riir_airflow.engine import decide, fail_fast_changes, retry_delay_for
+from riir_airflow.runtime.clock import Clock, SystemClock
+from riir_airflow.runtime.task_runner import run_try
+from riir_airflow.sdk.run_type import DagRunType, generate_run_id
+from riir_airflow.sdk.state import DagRunState, TaskInstanceState
+from riir_airflow.store.records import DagRunRecord, TaskInstanceRecord
+
+if TYPE_CHECKING:
+    from riir_airflow.sdk.dag import DAG
+    from riir_airflow.store.protocol import Store
+
+__all__ = ["DagRunner"]
+
+log = logging.getLogger("riir_airflow.runtime")
+_S = TaskInstanceState
+_FINISHED = {_S.SUCCESS, _S.FAILED, _S.SKIPPED, _S.UPSTREAM_FAILED, _S.REMOVED}
+
+
+class DagRunner:
+    """Runs DAG runs of one DAG against a store, with a clock (tests pass a FakeClock)."""
+
+    def __init__(
+        self,
+        dag: "DAG",
+        store: "Store",
+        clock: Clock | None = None,
+        *,
+        mark_success_pattern: str | re.Pattern[str] | None = None,
+    ) -> None:
+        dag.validate()
+        self.dag = dag
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.mark_success = re.compile(mark_success_pattern) if isinstance(mark_success_pattern, str) else mark_success_pattern
+
+    # -- creating runs --------------------------------------------------------------------------
+    def create_manual_run(
+        self,
+        *,
+        logical_date: datetime.datetime | None,
+        run_after: datetime.datetime | None = None,
+        conf: dict[str, Any] | None = None,
+        run_id: str | None = None,
+        triggered_by: str = "test",
+        replace_existing: bool = True,
+    ) -> DagRunRecord:
+        """A manual run as `dag.test()` makes it: run_id from run_after (now), data interval
+        inferred by the timetable from the logical date. An existing run at the same logical
+        date is replaced, as `dag.test()` does."""
+        import pendulum
+
+        from riir_airflow.sdk.params import merge_params
+
+        merge_params(self.dag.params, None, conf or {}).validate()  # bad conf: refuse the run
+        run_after = pendulum.instance(run_after or self.clock.now()).in_timezone("UTC")
+        interval_start = interval_end = None
+        if logical_date is not None:
+            logical_date = pendulum.instance(logical_date).in_timezone("UTC")
+            interval = self.dag.timetable.infer_manual_data_interval(run_after=logical_date)
+            interval_start = pendulum.instance(interval.start).in_timezone("UTC")
+            interval_end = pendulum.instance(interval.end).in_timezone("UTC")
+            if replace_existing:
+                self._delete_run_at(logical_date)
+        record = DagRunRecord(
+            dag_id=self.dag.dag_id,
+            run_id=run_id or generate_run_id(run_type=DagRunType.MANUAL, logical_date=logical_date, run_after=run_after),
+            run_type=DagRunType.MANUAL.value,
+            state=DagRunState.QUEUED,
+            run_after=run_after,
+            logical_date=logical_date,
+            data_interval_start=interval_start,
+            data_interval_end=interval_end,
+            conf=dict(conf or {}),
+            triggered_by=triggered_by,
+        )
+        return self.store.create_dag_run(record)
+
+    def _delete_run_at(self, logical_date: datetime.datetime) -> None:
+        tiny = datetime.timedelta(microseconds=1)
+        for existing in self.store.list_dag_runs(
+            self.dag.dag_id, logical_date_after=logical_date - tiny, logical_date_before=logical_date + tiny
+        ):
+            self.store.delete_dag_run(existing.dag_id, existing.run_id)
+
+    # -- running ----------------------------------------------------------------------------------
+    def run(self, run: DagRunRecord) -> DagRunRecord:
+        """Run `run` until it is over; returns the final run record."""
+        store, dag = self.store, self.dag
+        existing = {ti.key: ti for ti in store.get_task_instances(run.dag_id, run.run_id)}
+        tis: dict[tuple[str, int], TaskInstanceRecord] = {}
+        for task in dag.topological_order():
+            key = (task.task_id, -1)
+            tis[key] = existing.get(key) or TaskInstanceRecord(
+                dag_id=dag.dag_id,
+                run_id=run.run_id,
+                task_id=task.task_id,
+                max_tries=task.retries,
+                operator=task.operator_name,
+                pool=task.pool,
+                queue=task.queue,
+                priority_weight=task.priority_weight_total,
+            )
+        store.put_task_instances(list(tis.values()))
+        run.state = DagRunState.RUNNING
+        run.start_date = self.clock.now()
+        store.update_dag_run(run.dag_id, run.run_id, state=run.state, start_date=run.start_date)
+
+        while True:
+            if self._timed_out(run):
+                return self._finish(run, tis, DagRunState.FAILED, "timed_out")
+            decision = decide(
+                dag,
+                {key: ti.state for key, ti in tis.items()},
+                now=self.clock.now(),
+                next_retry_at={key: ti.next_attempt_at for key, ti in tis.items() if ti.next_attempt_at},
+            )
+            if decision.changes:
+                for key, state in decision.changes.items():
+                    tis[key].state = state
+                store.put_task_instances([tis[key] for key in decision.changes])
+            if decision.run_state is not None:
+                reason = "all_tasks_deadlocked" if decision.deadlocked else (
+                    "success" if decision.run_state is DagRunState.SUCCESS else "task_failure"
+                )
+                if decision.deadlocked:
+                    log.error("Dag run %s is deadlocked: %s", run.run_id, dict(decision.waiting))
+                return self._finish(run, tis, decision.run_state, reason)
+            if decision.ready:
+                self._run_one(run, tis, decision.ready[0])
+            elif decision.wake_at is not None:
+                log.info("Waiting until %s: %s", decision.wake_at, dict(decision.waiting))
+                self.clock.sleep_until(decision.wake_at)
+            else:  # nothing in flight in-process, nothing ready: cannot happen unless a bug
+                return self._finish(run, tis, DagRunState.FAILED, "all_tasks_deadlocked")
+
+    def _timed_out(self, run: DagRunRecord) -> bool:
+        limit = self.dag.dagrun_timeout
+        return bool(limit and run.start_date and self.clock.now() - run.start_date > limit)
+
+    def _run_one(self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], key: tuple[str, int]) -> None:
+        task = self.dag.task_dict[key[0]]
+        ti = tis[key]
+        if ti.state is not _S.UP_FOR_RESCHEDULE:
+            ti.try_number += 1
+        ti.state = _S.RUNNING
+        ti.start_date = self.clock.now()
+        ti.end_date = None
+        ti.next_attempt_at = None
+        self.store.put_task_instances([ti])
+
+        if self.mark_success is not None and self.mark_success.search(task.task_id):
+            log.info("Marking %s success without running it (mark_success_pattern)", task.task_id)
+            outcome_state, skip_downstream = _S.SUCCESS, []
+        else:
+            outcome = run_try(task, ti, run, self.store, self.clock)
+            outcome_state, skip_downstream = outcome.state, outcome.skip_downstream
+
+        ti.state = outcome_state
+        ti.end_date = self.clock.now()
+        changed = [ti]
+        if outcome_state is _S.UP_FOR_RETRY:
+            delay = retry_delay_for(
+                task,
+                ti.try_number,
+                dag_id=self.dag.dag_id,
+                run_id_or_logical_date=run.logical_date or run.run_id,
+            )
+            ti.next_attempt_at = ti.end_date + delay
+        for task_id in skip_downstream:
+            skipped = tis.get((task_id, -1))
+            if skipped is not None and skipped.state not in _FINISHED:
+                skipped.state = _S.SKIPPED
+                changed.append(skipped)
+        if outcome_state is _S.FAILED:
+            for other, state in fail_fast_changes(self.dag, key, {k: t.state for k, t in tis.items()}).items():
+                tis[other].state = state
+                changed.append(tis[other])
+        self.store.put_task_instances(changed)
+
+    def _finish(
+        self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], state: DagRunState, reason: str
+    ) -> DagRunRecord:
+        if reason == "timed_out":
+            unfinished = [ti for ti in tis.values() if ti.state not in _FINISHED]
+            for ti in unfinished:
+                ti.state = _S.SKIPPED
+            self.store.put_task_instances(unfinished)
+        run.state = state
+        run.end_date = self.clock.now()
+        self.store.update_dag_run(run.dag_id, run.run_id, state=state, end_date=run.end_date)
+        log.info("Dag run %s finished: %s (%s)", run.run_id, state.value, reason)
+        self._dag_callbacks(run, state, reason)
+        return run
+
+    def _dag_callbacks(self, run: DagRunRecord, state: DagRunState, reason: str) -> None:
+        from riir_airflow.runtime.task_instance import DagRunView
+        from riir_airflow.sdk.context import Context
+
+        callbacks = self.dag.on_success_callback if state is DagRunState.SUCCESS else self.dag.on_failure_callback
+        if not callbacks:
+            return
+        context = Context(dag=self.dag, dag_run=DagRunView(run, self.store), run_id=run.run_id, reason=reason)
+        for callback in callbacks if isinstance(callbacks, (list, tuple)) else [callbacks]:
+            try:
+                callback(context)
+            except Exception:
+                log.exception("Error in DAG %s callback", "success" if state is DagRunState.SUCCESS else "failure")

@@ -1,0 +1,111 @@
+"""`tasks test` / `tasks render`: one task, outside the scheduling loop.
+
+As in Airflow, the task runs in an existing run when one is named, otherwise in a temporary
+manual run (`__airflow_temporary_run_<now>__`) that is deleted afterwards, so nothing of the
+test stays in the history.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from riir_airflow.runtime.clock import Clock, SystemClock
+from riir_airflow.runtime.context import build_context, resolve_params
+from riir_airflow.runtime.rendering import render_task
+from riir_airflow.runtime.task_instance import RuntimeTaskInstance
+from riir_airflow.runtime.task_runner import run_try
+from riir_airflow.sdk.state import TaskInstanceState
+from riir_airflow.store.records import DagRunRecord, TaskInstanceRecord
+
+if TYPE_CHECKING:
+    from riir_airflow.sdk.dag import DAG
+    from riir_airflow.store.protocol import Store
+
+__all__ = ["run_single_task", "render_single_task"]
+
+
+@contextlib.contextmanager
+def _run_for(
+    dag: "DAG", store: "Store", clock: Clock, logical_date: datetime.datetime | None, run: DagRunRecord | None
+) -> Iterator[DagRunRecord]:
+    if run is not None:
+        yield run
+        return
+    from riir_airflow.runtime.dag_runner import DagRunner
+
+    now = clock.now()
+    runner = DagRunner(dag, store, clock)
+    temp = runner.create_manual_run(
+        logical_date=logical_date or now,
+        run_id=f"__airflow_temporary_run_{now.isoformat()}__",
+        replace_existing=False,
+    )
+    try:
+        yield temp
+    finally:
+        store.delete_dag_run(dag.dag_id, temp.run_id)
+
+
+def _with_params(dag: "DAG", task_id: str, task_params: dict[str, Any] | None) -> Any:
+    task = dag.task_dict[task_id]
+    if task_params:
+        task = copy.copy(task)
+        task.params = copy.copy(task.params)
+        task.params.update(task_params)
+    return task
+
+
+def run_single_task(
+    dag: "DAG",
+    task_id: str,
+    store: "Store",
+    *,
+    logical_date: datetime.datetime | None = None,
+    run: DagRunRecord | None = None,
+    task_params: dict[str, Any] | None = None,
+    clock: Clock | None = None,
+) -> TaskInstanceState:
+    """Run the task once, ignoring dependencies; returns the state it ended in."""
+    clock = clock or SystemClock()
+    task = _with_params(dag, task_id, task_params)
+    with _run_for(dag, store, clock, logical_date, run) as the_run:
+        previous = store.get_task_instance(dag.dag_id, the_run.run_id, task_id)
+        record = TaskInstanceRecord(
+            dag_id=dag.dag_id,
+            run_id=the_run.run_id,
+            task_id=task_id,
+            state=TaskInstanceState.RUNNING,
+            try_number=(previous.try_number if previous else 0) + 1,
+            max_tries=task.retries,
+            start_date=clock.now(),
+            operator=task.operator_name,
+        )
+        store.put_task_instances([record])
+        outcome = run_try(task, record, the_run, store, clock)
+        record.state, record.end_date = outcome.state, clock.now()
+        store.put_task_instances([record])
+        return outcome.state
+
+
+def render_single_task(
+    dag: "DAG",
+    task_id: str,
+    store: "Store",
+    *,
+    logical_date: datetime.datetime | None = None,
+    run: DagRunRecord | None = None,
+    task_params: dict[str, Any] | None = None,
+    clock: Clock | None = None,
+) -> dict[str, str]:
+    """The task's templated fields rendered for that run, as text."""
+    clock = clock or SystemClock()
+    task = copy.copy(_with_params(dag, task_id, task_params))
+    with _run_for(dag, store, clock, logical_date, run) as the_run:
+        record = TaskInstanceRecord(dag_id=dag.dag_id, run_id=the_run.run_id, task_id=task_id, try_number=1)
+        ti = RuntimeTaskInstance(task=task, record=record, dag_run=the_run, store=store, clock=clock)
+        context = build_context(ti, store, resolve_params(task, the_run))
+        return render_task(task, context)

@@ -1,0 +1,237 @@
+"""The `ti` / `task_instance` and `dag_run` objects a running task sees in its context.
+
+They are views over store records plus the running task: XCom reads and writes go to the
+store, skip requests go through the engine (so `dags test` and the app decide skips the same
+way), and nothing here touches SQL.
+"""
+
+from __future__ import annotations
+
+import datetime
+import socket
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from riir_airflow.engine import branch_skips, short_circuit_skips
+from riir_airflow.sdk.exceptions import DownstreamTasksSkipped
+from riir_airflow.sdk.run_type import DagRunType
+from riir_airflow.sdk.serde import deserialize_value, serialize_value
+from riir_airflow.sdk.state import TaskInstanceState
+from riir_airflow.store.records import DagRunRecord, TaskInstanceRecord, XComRecord
+
+if TYPE_CHECKING:
+    from riir_airflow.runtime.clock import Clock
+    from riir_airflow.sdk.baseoperator import BaseOperator
+    from riir_airflow.store.protocol import Store
+
+__all__ = ["RuntimeTaskInstance", "DagRunView"]
+
+XCOM_RETURN_KEY = "return_value"
+
+
+class DagRunView:
+    """Read-only view of a DAG run, shaped like Airflow's `dag_run` context object."""
+
+    def __init__(self, record: DagRunRecord, store: "Store | None" = None) -> None:
+        self._record = record
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._record, name)
+
+    @property
+    def run_type(self) -> DagRunType:
+        return DagRunType(self._record.run_type)
+
+    @property
+    def data_interval(self) -> Any:
+        from riir_airflow.sdk.timetables import DataInterval
+
+        if self._record.data_interval_start is None or self._record.data_interval_end is None:
+            return None
+        return DataInterval(self._record.data_interval_start, self._record.data_interval_end)
+
+    @property
+    def execution_date(self) -> datetime.datetime | None:  # 2.x name
+        return self._record.logical_date
+
+    @property
+    def external_trigger(self) -> bool:  # 2.x name
+        return self._record.run_type == DagRunType.MANUAL.value
+
+    def get_task_instances(self, state: Any = None) -> list[TaskInstanceRecord]:
+        assert self._store is not None
+        tis = self._store.get_task_instances(self._record.dag_id, self._record.run_id)
+        return [ti for ti in tis if state is None or ti.state == state]
+
+    def __repr__(self) -> str:
+        return f"<DagRun {self._record.dag_id} @ {self._record.logical_date}: {self._record.run_id}, state:{self._record.state.value}>"
+
+
+class RuntimeTaskInstance:
+    """The running task instance: identity, XCom access, and skip requests."""
+
+    def __init__(
+        self,
+        *,
+        task: "BaseOperator",
+        record: TaskInstanceRecord,
+        dag_run: DagRunRecord,
+        store: "Store",
+        clock: "Clock",
+    ) -> None:
+        self.task = task
+        self._record = record
+        self._dag_run = dag_run
+        self._store = store
+        self._clock = clock
+        self.rendered_fields: dict[str, str] = {}
+        self.hostname = socket.gethostname()
+
+    # -- identity ---------------------------------------------------------------------------
+    dag_id = property(lambda self: self._record.dag_id)
+    task_id = property(lambda self: self._record.task_id)
+    run_id = property(lambda self: self._record.run_id)
+    map_index = property(lambda self: self._record.map_index)
+    try_number = property(lambda self: self._record.try_number)
+    max_tries = property(lambda self: self._record.max_tries)
+    start_date = property(lambda self: self._record.start_date)
+    end_date = property(lambda self: self._record.end_date)
+    state = property(lambda self: self._record.state)
+    pool = property(lambda self: self._record.pool)
+    queue = property(lambda self: self._record.queue)
+    priority_weight = property(lambda self: self._record.priority_weight)
+    operator = property(lambda self: self.task.task_type)
+
+    @property
+    def logical_date(self) -> datetime.datetime | None:
+        return self._dag_run.logical_date
+
+    execution_date = logical_date  # 2.x name
+
+    @property
+    def dag_run(self) -> DagRunView:
+        return DagRunView(self._dag_run, self._store)
+
+    def get_dagrun(self) -> DagRunView:
+        return self.dag_run
+
+    def now(self) -> datetime.datetime:
+        return self._clock.now()
+
+    @property
+    def key(self) -> tuple[str, str, str, int, int]:
+        return (self.dag_id, self.task_id, self.run_id, self.try_number, self.map_index)
+
+    # -- XCom -------------------------------------------------------------------------------
+    def xcom_push(self, key: str, value: Any) -> None:
+        """Store `value` under `key` for this task instance (JSON-serializable values)."""
+        self._store.set_xcom(
+            XComRecord(
+                dag_id=self.dag_id,
+                run_id=self.run_id,
+                task_id=self.task_id,
+                map_index=self.map_index,
+                key=key,
+                value=serialize_value(value),
+                timestamp=self._clock.now(),
+            )
+        )
+
+    def xcom_pull(
+        self,
+        task_ids: str | Iterable[str] | None = None,
+        dag_id: str | None = None,
+        key: str = XCOM_RETURN_KEY,
+        include_prior_dates: bool = False,
+        map_indexes: int | Iterable[int] | None = None,
+        default: Any = None,
+        run_id: str | None = None,
+    ) -> Any:
+        """Airflow 3 semantics: `task_ids=None` means this task; a str gives one value (or
+        `default`); a list gives a list with one value (or `default`) per task id."""
+        single = task_ids is None or isinstance(task_ids, str)
+        ids = [self.task_id] if task_ids is None else ([task_ids] if isinstance(task_ids, str) else list(task_ids))
+        if map_indexes is None:
+            indexes: list[int] | None = None
+        elif isinstance(map_indexes, int):
+            indexes = [map_indexes]
+        else:
+            indexes = list(map_indexes)
+        records = self._store.get_xcoms(
+            dag_id or self.dag_id,
+            run_id=run_id or self.run_id,
+            task_ids=ids,
+            keys=[key] if key is not None else None,
+            map_indexes=indexes,
+            include_prior_dates=include_prior_dates,
+        )
+        found: dict[str, Any] = {}
+        for record in records:  # newest run first: keep the first seen per task
+            found.setdefault(record.task_id, deserialize_value(record.value))
+        values = [found.get(tid, default) for tid in ids]
+        return values[0] if single else values
+
+    # -- skipping (called by SkipMixin) -----------------------------------------------------
+    def skip_all_except(self, followed: Iterable[str]) -> None:
+        skips = branch_skips(self.task.dag, self.task_id, set(followed))
+        self.skip_tasks(sorted(skips))
+
+    def downstream_to_skip(self, *, transitive: bool) -> set[str]:
+        return short_circuit_skips(self.task.dag, self.task_id, transitive)
+
+    def skip_tasks(self, task_ids: Iterable[str]) -> None:
+        """Ends the running task as success, with these downstream tasks skipped."""
+        task_ids = list(task_ids)
+        if task_ids:
+            raise DownstreamTasksSkipped(tasks=task_ids)
+
+    # -- rendered fields --------------------------------------------------------------------
+    def record_rendered_field(self, name: str, value: Any) -> None:
+        from riir_airflow.runtime.rendering import rendered_text
+
+        self.rendered_fields[name] = rendered_text(value)
+
+    # -- environment ------------------------------------------------------------------------
+    def context_env_vars(self) -> dict[str, str]:
+        """AIRFLOW_CTX_* variables exported to the task's environment (and bash commands)."""
+        env = {
+            "AIRFLOW_CTX_DAG_OWNER": str(self.task.owner),
+            "AIRFLOW_CTX_DAG_ID": self.dag_id,
+            "AIRFLOW_CTX_TASK_ID": self.task_id,
+            "AIRFLOW_CTX_TRY_NUMBER": str(self.try_number),
+            "AIRFLOW_CTX_DAG_RUN_ID": self.run_id,
+        }
+        if self.logical_date is not None:
+            env["AIRFLOW_CTX_LOGICAL_DATE"] = self.logical_date.isoformat()
+        if self.task.email:
+            email = self.task.email
+            env["AIRFLOW_CTX_DAG_EMAIL"] = email if isinstance(email, str) else ",".join(email)
+        return env
+
+    # -- history ----------------------------------------------------------------------------
+    def get_previous_dagrun(self, state: Any = None) -> DagRunView | None:
+        if self.logical_date is None:
+            return None
+        runs = self._store.list_dag_runs(
+            self.dag_id,
+            states=[state] if state else None,
+            logical_date_before=self.logical_date,
+            limit=1,
+            descending=True,
+        )
+        return DagRunView(runs[0], self._store) if runs else None
+
+    def get_previous_ti(self, state: Any = None) -> TaskInstanceRecord | None:
+        previous = self.get_previous_dagrun(state=None)
+        if previous is None:
+            return None
+        ti = self._store.get_task_instance(self.dag_id, previous.run_id, self.task_id, self.map_index)
+        if ti is None or (state is not None and ti.state != TaskInstanceState(state)):
+            return None
+        return ti
+
+    def __repr__(self) -> str:
+        return f"<TaskInstance: {self.dag_id}.{self.task_id} {self.run_id} [{self.state.value}]>"
+
+

@@ -1,0 +1,179 @@
+"""Running one try of one task instance: render, execute, push XComs, classify, call back.
+
+This is the only place a task's code runs; the DAG runner (in-process) and, later, forked
+workers of the DAG app both call `run_try`. What the try's end means for the task instance's
+state is the engine's decision (`error_kind_of`, `outcome_of_try`).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from riir_airflow.engine import error_kind_of, outcome_of_try
+from riir_airflow.runtime.context import build_context, resolve_params
+from riir_airflow.runtime.rendering import render_task
+from riir_airflow.runtime.task_instance import RuntimeTaskInstance
+from riir_airflow.runtime.task_logs import capture_try_logs
+from riir_airflow.runtime.timeouts import timeout
+from riir_airflow.sdk.context import set_current_context
+from riir_airflow.sdk.exceptions import (
+    AirflowException,
+    AirflowSkipException,
+    DagRunTriggerException,
+    DownstreamTasksSkipped,
+)
+from riir_airflow.sdk.state import DagRunState, TaskInstanceState
+
+if TYPE_CHECKING:
+    from riir_airflow.runtime.clock import Clock
+    from riir_airflow.sdk.baseoperator import BaseOperator
+    from riir_airflow.store.protocol import Store
+    from riir_airflow.store.records import DagRunRecord, TaskInstanceRecord
+
+__all__ = ["TryOutcome", "run_try"]
+
+log = logging.getLogger("riir_airflow.task")
+
+
+@dataclass
+class TryOutcome:
+    state: TaskInstanceState
+    error: BaseException | None = None
+    skip_downstream: list[str] = field(default_factory=list)
+
+
+def _push_result(ti: RuntimeTaskInstance, task: "BaseOperator", result: Any) -> None:
+    if result is None or not task.do_xcom_push:
+        return
+    if task.multiple_outputs:
+        if not isinstance(result, dict):
+            raise TypeError(f"Returned output was type {type(result)} expected dictionary for multiple_outputs")
+        for key in result:
+            if not isinstance(key, str):
+                raise TypeError(
+                    "Returned dictionary keys must be strings when using multiple_outputs, "
+                    f"found {key} ({type(key)}) instead"
+                )
+        for key, value in result.items():
+            ti.xcom_push(key, value)
+    ti.xcom_push("return_value", result)
+
+
+def _record_triggered_run(ti: RuntimeTaskInstance, store: "Store", request: dict[str, Any]) -> None:
+    """What TriggerDagRunOperator asked for: a queued manual run of the target DAG."""
+    from riir_airflow.sdk.run_type import DagRunType, generate_run_id
+    from riir_airflow.store.records import DagRunAlreadyExists, DagRunRecord
+
+    logical_date = request.get("logical_date")
+    run_after = request["run_after"]
+    run_id = request.get("dag_run_id") or generate_run_id(
+        run_type=DagRunType.MANUAL, logical_date=logical_date, run_after=run_after
+    )
+    record = DagRunRecord(
+        dag_id=request["trigger_dag_id"],
+        run_id=run_id,
+        run_type=DagRunType.MANUAL.value,
+        state=DagRunState.QUEUED,
+        run_after=run_after,
+        logical_date=logical_date,
+        data_interval_start=logical_date,
+        data_interval_end=logical_date,
+        conf=dict(request.get("conf") or {}),
+        triggered_by="operator",
+        note=request.get("note"),
+    )
+    try:
+        store.create_dag_run(record)
+    except DagRunAlreadyExists:
+        if request.get("skip_when_already_exists"):
+            raise AirflowSkipException(f"Dag run {run_id} already exists, skipping.") from None
+        if not request.get("reset_dag_run"):
+            raise AirflowException(f"A Dag Run already exists for dag id {record.dag_id} with run id {run_id}") from None
+        store.delete_dag_run(record.dag_id, run_id)
+        store.create_dag_run(record)
+    log.info("Triggered DAG %s run %s", record.dag_id, run_id)
+    ti.xcom_push("trigger_run_id", run_id)
+
+
+def _call_callbacks(callbacks: Any, context: dict[str, Any], what: str) -> None:
+    if callbacks is None:
+        return
+    for callback in callbacks if isinstance(callbacks, (list, tuple)) else [callbacks]:
+        try:
+            callback(context)
+        except Exception:
+            log.exception("Error when executing %s callback", what)
+
+
+def run_try(
+    task: "BaseOperator",
+    record: "TaskInstanceRecord",
+    run: "DagRunRecord",
+    store: "Store",
+    clock: "Clock",
+) -> TryOutcome:
+    """Run the try described by `record` (try_number already advanced, state running)."""
+    work = copy.copy(task)  # rendering replaces attributes on this copy only
+    ti = RuntimeTaskInstance(task=work, record=record, dag_run=run, store=store, clock=clock)
+    error: BaseException | None = None
+    skip_downstream: list[str] = []
+    context: dict[str, Any] = {"ti": ti, "task_instance": ti, "task": work}
+    saved_env = dict(os.environ)
+    with capture_try_logs(store, record):
+        try:
+            context = build_context(ti, store, resolve_params(task, run))
+            os.environ.update(ti.context_env_vars())
+            with set_current_context(context):  # type: ignore[arg-type]
+                rendered = render_task(work, context)  # type: ignore[arg-type]
+                if rendered:
+                    store.set_rendered_fields(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, rendered)
+                _call_callbacks(work.on_execute_callback, context, "on_execute")
+                work.pre_execute(context)  # type: ignore[arg-type]
+                with timeout(work.execution_timeout):
+                    result = work.execute(context)  # type: ignore[arg-type]
+                work.post_execute(context, result)  # type: ignore[arg-type]
+                _push_result(ti, work, result)
+        except DownstreamTasksSkipped as exc:
+            skip_downstream = [t if isinstance(t, str) else t[0] for t in exc.tasks]
+        except DagRunTriggerException as exc:
+            try:
+                _record_triggered_run(ti, store, exc.request)
+            except BaseException as inner:  # noqa: BLE001 - classified below like any failure
+                error = inner
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - AirflowTaskTimeout is a BaseException
+            error = exc
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_env)
+            if ti.rendered_fields:
+                store.set_rendered_fields(
+                    ti.dag_id, ti.run_id, ti.task_id, ti.map_index,
+                    {**(store.get_rendered_fields(ti.dag_id, ti.run_id, ti.task_id, ti.map_index) or {}), **ti.rendered_fields},
+                )
+
+        state = outcome_of_try(task, record.try_number, error_kind_of(error), max_tries=record.max_tries)
+        if error is not None and state is not TaskInstanceState.SKIPPED:
+            log.error("Task failed with exception", exc_info=error)
+        elif isinstance(error, AirflowSkipException):
+            log.info("Skipping task: %s", error)
+        log.info(
+            "Marking task as %s. dag_id=%s, task_id=%s, run_id=%s, try_number=%s",
+            state.value.upper(), ti.dag_id, ti.task_id, ti.run_id, ti.try_number,
+        )
+        if error is not None:
+            context["exception"] = error
+        callbacks = {
+            TaskInstanceState.SUCCESS: (work.on_success_callback, "on_success"),
+            TaskInstanceState.FAILED: (work.on_failure_callback, "on_failure"),
+            TaskInstanceState.UP_FOR_RETRY: (work.on_retry_callback, "on_retry"),
+            TaskInstanceState.SKIPPED: (work.on_skipped_callback, "on_skipped"),
+        }.get(state)
+        if callbacks is not None:
+            _call_callbacks(callbacks[0], context, callbacks[1])
+    return TryOutcome(state=state, error=error, skip_downstream=skip_downstream)

@@ -1,0 +1,1 @@
+"""Airflow 2.x path `airflow.utils`: re-export modules only (no helpers live here)."""
