@@ -222,3 +222,17 @@ def test_serialize_round_trips_and_uses_airflow_field_names() -> None:
 def test_description_is_human_readable_for_common_shapes() -> None:
     assert CronTriggerTimetable("0 6 * * *", timezone=UTC).description == "At 06:00"
     assert CronTriggerTimetable("30 21 * * 5", timezone=UTC).description == "At 21:30, only on Friday"
+
+
+def test_constructors_accept_both_core_and_sdk_argument_spellings() -> None:
+    core = CronTriggerTimetable("0 6 * * *", timezone="UTC")
+    assert CronTriggerTimetable(cron="0 6 * * *", timezone="UTC") == core
+    assert CronTriggerTimetable(expression="0 6 * * *", timezone="UTC") == core
+    assert CronTriggerTimetable("0 6 * * *", "UTC") == core
+    assert CronDataIntervalTimetable(expression="@daily", timezone="UTC") == CronDataIntervalTimetable(
+        "@daily", "UTC"
+    )
+    with pytest.raises(TypeError, match="timezone"):
+        CronTriggerTimetable("0 6 * * *")
+    with pytest.raises(TypeError, match="not both"):
+        CronTriggerTimetable("0 6 * * *", timezone="UTC", expression="0 7 * * *")

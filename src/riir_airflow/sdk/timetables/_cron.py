@@ -72,6 +72,20 @@ class CronSchedule:
         # croniter normalises an hour field that covers every hour ("*", "*/1", "0-23") to "*".
         self.fires_every_hour: bool = parsed.expanded[1] == ["*"]
 
+    @classmethod
+    def from_arguments(
+        cls, cron: str | None, expression: str | None, timezone: TimezoneLike | None, owner: str
+    ) -> CronSchedule:
+        """Build from a timetable constructor's ``cron``/``expression`` and ``timezone`` arguments.
+
+        Exactly one of ``cron`` and ``expression`` must be given; ``timezone`` is required.
+        """
+        if (cron is None) == (expression is None):
+            raise TypeError(f"{owner}() needs the cron expression, as 'cron' or 'expression' (not both)")
+        if timezone is None:
+            raise TypeError(f"{owner}() missing required argument: 'timezone'")
+        return cls(cron if cron is not None else expression, timezone)  # type: ignore[arg-type]
+
     def _naive_tick(self, naive: dt.datetime, forward: bool) -> dt.datetime:
         it = croniter(self.expression, start_time=naive)
         tick = it.get_next(dt.datetime) if forward else it.get_prev(dt.datetime)

@@ -110,8 +110,15 @@ class CronDataIntervalTimetable(_DataIntervalTimetable):
     ``@continuous`` are not cron expressions and are rejected.
     """
 
-    def __init__(self, cron: str, timezone: TimezoneLike) -> None:
-        self._ticks = CronSchedule(cron, timezone)
+    def __init__(
+        self,
+        cron: str | None = None,
+        timezone: TimezoneLike | None = None,
+        *,
+        expression: str | None = None,
+    ) -> None:
+        # ``cron`` is core Airflow's name for the first argument, ``expression`` airflow.sdk's.
+        self._ticks = CronSchedule.from_arguments(cron, expression, timezone, type(self).__name__)
         self._expression: str = self._ticks.expression
         self._timezone = self._ticks.timezone
         self.description = describe_cron(self._expression)

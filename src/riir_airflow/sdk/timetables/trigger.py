@@ -140,6 +140,7 @@ class CronTriggerTimetable(_TriggerTimetable):
     """A run at each tick of ``cron`` evaluated in ``timezone``.
 
     :param cron: cron expression or preset (``@daily`` ...); not ``@once``/``@continuous``.
+        Also accepted as ``expression=`` (the ``airflow.sdk`` spelling).
     :param timezone: zone the expression is read in (DST moves the UTC time of local ticks).
     :param interval: length of each run's data interval, ending at the tick (default 0).
     :param run_immediately: first-run rule when the DAG has no start_date (module docstring).
@@ -147,13 +148,16 @@ class CronTriggerTimetable(_TriggerTimetable):
 
     def __init__(
         self,
-        cron: str,
+        cron: str | None = None,
+        timezone: TimezoneLike | None = None,
         *,
-        timezone: TimezoneLike,
         interval: Delta = dt.timedelta(),
         run_immediately: bool | dt.timedelta = False,
+        expression: str | None = None,
     ) -> None:
-        self._ticks = CronSchedule(cron, timezone)
+        # Core Airflow names the first argument ``cron`` and makes ``timezone`` keyword-only;
+        # ``airflow.sdk``'s class names it ``expression`` and takes ``timezone`` positionally.
+        self._ticks = CronSchedule.from_arguments(cron, expression, timezone, type(self).__name__)
         self._expression: str = self._ticks.expression
         self._timezone = self._ticks.timezone
         self._interval = interval
