@@ -88,6 +88,10 @@ def test_param_type_integer_accepts_integral_float_and_rejects_bool() -> None:
         ({"type": "object", "required": ["k"]}, {"k": 1}, {"j": 1}),
         ({"type": "number", "multipleOf": 7}, 14, 15),
         ({"type": "string", "format": "ipv4"}, "10.0.0.1", "10.0.0.300"),
+        ({"type": "string", "format": "ipv6"}, "::1", "10.0.0.1"),
+        ({"type": "string", "format": "uuid"}, "12345678-1234-1234-1234-123456789abc", "1234" * 8),
+        ({"type": "string", "format": "regex"}, "a+", "("),
+        ({"type": "string", "format": "email"}, "a@b", "ab"),
     ],
 )
 def test_json_schema_keywords_accept_and_reject(schema: dict[str, Any], good: Any, bad: Any) -> None:

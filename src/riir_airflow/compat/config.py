@@ -8,7 +8,7 @@ rules (spec section 10). For one `[section] key` the first of these that exists 
 3. env `AIRFLOW__{SECTION}__{KEY}_SECRET`: a path in the `[secrets] backend` (sensitive keys only)
 4. the value in the config file (`$AIRFLOW_CONFIG`, else `$AIRFLOW_HOME/airflow.cfg`)
 5. `key_cmd`, then 6. `key_secret` in the file (sensitive keys only)
-7. the built-in default below (Airflow 3 values); then the caller's `fallback`.
+7. the built-in default (Airflow 3 values, in `config_sources`); then the caller's `fallback`.
 
 Renamed options (e.g. `[core] sql_alchemy_conn` -> `[database]`) are still honoured at every
 step, with a warning. Keys riir does not know are accepted and simply never read.
@@ -20,19 +20,24 @@ independent instance from explicit inputs, for tests and tools that must not tou
 
 from __future__ import annotations
 
-import configparser
 import datetime
 import json
 import os
-import re
-import shlex
-import subprocess
 import threading
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from riir_airflow.compat.config_defaults import DEFAULTS_INI, RENAMED_OPTIONS, SENSITIVE_OPTIONS
+from riir_airflow.compat.config_sources import (
+    RENAMED_OPTIONS,
+    SENSITIVE_OPTIONS,
+    ConfigFile,
+    builtin_defaults,
+    expand_vars,
+    get_airflow_config,
+    get_airflow_home,
+    run_command,
+)
 from riir_airflow.sdk.exceptions import AirflowConfigException
 
 __all__ = [
@@ -52,44 +57,6 @@ AIRFLOW_CONFIG: str
 _UNSET: Any = object()
 _RENAMED = RENAMED_OPTIONS
 _RENAMED_FROM_OLD = {old: new for new, old in _RENAMED.items()}
-_VAR_RE = re.compile(r"\$(\w+|\{[^}]*\})")
-_DEFAULTS_CACHE: dict[str, dict[str, str]] | None = None
-
-
-def _defaults() -> dict[str, dict[str, str]]:
-    global _DEFAULTS_CACHE
-    if _DEFAULTS_CACHE is None:
-        parser = configparser.RawConfigParser()
-        parser.read_string(DEFAULTS_INI)
-        _DEFAULTS_CACHE = {s: dict(parser.items(s)) for s in parser.sections()}
-    return _DEFAULTS_CACHE
-
-
-def _expand(value: str, environ: Mapping[str, str]) -> str:
-    """`~` and `$VAR`/`${VAR}` expansion against `environ` (unknown variables stay as written)."""
-    if value.startswith("~"):
-        home = environ.get("HOME") or os.path.expanduser("~")
-        value = home + value[1:] if value == "~" or value[1] in "/\\" else value
-
-    def sub(match: re.Match[str]) -> str:
-        name = match.group(1).strip("{}")
-        return environ.get(name, match.group(0))
-
-    return _VAR_RE.sub(sub, value) if "$" in value else value
-
-
-def get_airflow_home(environ: Mapping[str, str] | None = None) -> str:
-    """`$AIRFLOW_HOME` expanded, `~/airflow` when unset."""
-    env = os.environ if environ is None else environ
-    return _expand(env.get("AIRFLOW_HOME") or "~/airflow", env)
-
-
-def get_airflow_config(environ: Mapping[str, str] | None = None, home: str | None = None) -> str:
-    """Path of the config file: `$AIRFLOW_CONFIG`, else `<AIRFLOW_HOME>/airflow.cfg`."""
-    env = os.environ if environ is None else environ
-    if env.get("AIRFLOW_CONFIG"):
-        return _expand(env["AIRFLOW_CONFIG"], env)
-    return os.path.join(home or get_airflow_home(env), "airflow.cfg")
 
 
 def parse_boolean(value: str, section: str = "?", key: str = "?") -> bool:
@@ -105,41 +72,6 @@ def parse_boolean(value: str, section: str = "?", key: str = "?") -> bool:
         f'Failed to convert value to bool. Please check "{key}" key in "{section}" section. '
         f'Current value: "{value}".'
     )
-
-
-def _run_command(command: str) -> str:
-    proc = subprocess.run(shlex.split(command), capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise AirflowConfigException(
-            f"Cannot execute {command}. Error code is: {proc.returncode}. "
-            f"Output: {proc.stdout}, Stderr: {proc.stderr}"
-        )
-    return proc.stdout.rstrip("\r\n")
-
-
-class _Loaded:
-    """One reading of the file, tied to the home/config path it came from."""
-
-    def __init__(self, home: str, path: str) -> None:
-        self.key = (home, path)
-        self.home = home
-        self.values: dict[str, dict[str, str]] = {}
-        if not os.path.isfile(path):
-            return
-        parser = configparser.ConfigParser(strict=False)
-        try:
-            with open(path, encoding="utf-8") as fh:
-                parser.read_file(fh, source=path)
-        except configparser.Error as err:
-            raise AirflowConfigException(f"Cannot read config file {path}: {err}") from err
-        for section in parser.sections():
-            target = self.values.setdefault(section.lower(), {})
-            for key in parser.options(section):
-                try:
-                    target[key] = parser.get(section, key)
-                except configparser.InterpolationError:
-                    # A lone `%` (e.g. in a URL-encoded password): keep the text as written.
-                    target[key] = parser.get(section, key, raw=True)
 
 
 class AirflowConfigParser:
@@ -160,7 +92,7 @@ class AirflowConfigParser:
         self._environ = environ
         self._config_file = os.fspath(config_file) if config_file is not None else None
         self._lock = threading.RLock()
-        self._state: _Loaded | None = None
+        self._state: ConfigFile | None = None
         self._overrides: dict[str, dict[str, str]] = {}
 
     # -- inputs ---------------------------------------------------------------------------------
@@ -178,12 +110,12 @@ class AirflowConfigParser:
             return self._config_file
         return get_airflow_config(self.environ, home=self.airflow_home)
 
-    def _loaded(self) -> _Loaded:
+    def _loaded(self) -> ConfigFile:
         key = (self.airflow_home, self.config_file)
         state = self._state
         if state is None or state.key != key:
             with self._lock:
-                state = self._state = _Loaded(*key)
+                state = self._state = ConfigFile(*key)
         return state
 
     def reload(self) -> None:
@@ -221,13 +153,13 @@ class AirflowConfigParser:
         secrets_ok = sensitive and section != "secrets"  # the backend's own settings cannot recurse
         return [
             lambda: env.get(name),
-            lambda: _run_command(env[name + "_CMD"]) if sensitive and name + "_CMD" in env else None,
+            lambda: run_command(env[name + "_CMD"]) if sensitive and name + "_CMD" in env else None,
             lambda: (
                 self._from_secrets(env[name + "_SECRET"]) if secrets_ok and name + "_SECRET" in env else None
             ),
             lambda: self._file_value(section, key),
             lambda: (
-                _run_command(cmd)
+                run_command(cmd)
                 if sensitive and (cmd := self._file_value(section, key + "_cmd")) is not None
                 else None
             ),
@@ -256,7 +188,7 @@ class AirflowConfigParser:
                     )
             if value is not None:
                 return value
-        return _defaults().get(section, {}).get(key)
+        return builtin_defaults().get(section, {}).get(key)
 
     def _canonical(self, section: str, key: str) -> tuple[str, str]:
         section, key = section.lower(), key.lower()
@@ -284,7 +216,7 @@ class AirflowConfigParser:
         value = self._lookup(section, key)
         if value is None:
             return None
-        return _expand(value.replace("{AIRFLOW_HOME}", self._loaded().home), self.environ)
+        return expand_vars(value.replace("{AIRFLOW_HOME}", self._loaded().home), self.environ)
 
     def get_mandatory_value(self, section: str, key: str, **kwargs: Any) -> str:
         value = self.get(section, key, fallback=None, **kwargs)
@@ -357,7 +289,7 @@ class AirflowConfigParser:
 
     # -- whole sections -------------------------------------------------------------------------
     def _section_keys(self, section: str) -> set[str]:
-        keys = set(_defaults().get(section, {})) | set(self._loaded().values.get(section, {}))
+        keys = set(builtin_defaults().get(section, {})) | set(self._loaded().values.get(section, {}))
         keys |= set(self._overrides.get(section, {}))
         prefix = self.env_var_name(section, "")
         for name in self.environ:
@@ -366,7 +298,7 @@ class AirflowConfigParser:
         return {_strip_indirection(section, k) for k in keys}
 
     def sections(self) -> list[str]:
-        names = set(_defaults()) | set(self._loaded().values) | set(self._overrides)
+        names = set(builtin_defaults()) | set(self._loaded().values) | set(self._overrides)
         names |= {
             n.split("__")[1].lower() for n in self.environ if n.startswith("AIRFLOW__") and n.count("__") >= 2
         }

@@ -20,12 +20,11 @@ import copy
 import datetime
 import ipaddress
 import json
-import logging
 import re
 import threading
 import uuid
 import warnings
-from collections.abc import ItemsView, Iterator, Mapping, MutableMapping, ValuesView
+from collections.abc import Callable, ItemsView, Iterator, Mapping, MutableMapping, ValuesView
 from typing import Any, ClassVar
 
 import fastjsonschema
@@ -35,9 +34,6 @@ from riir_airflow.sdk.types import NOTSET, is_arg_set
 
 __all__ = ["DagParam", "Param", "ParamsDict", "merge_params"]
 
-log = logging.getLogger(__name__)
-
-
 # -- schema validation ------------------------------------------------------------------------
 _RFC3339 = re.compile(
     r"^(\d{4})-(0[1-9]|1[0-2])-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?"
@@ -46,65 +42,45 @@ _RFC3339 = re.compile(
 )
 
 
-def _is_date(text: str) -> bool:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, re.ASCII):
-        return False
-    try:
-        datetime.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+def _check(parse: Callable[[str], Any], errors: type[Exception] = ValueError) -> Callable[[str], bool]:
+    """A format check that passes when `parse(text)` is truthy and raises nothing."""
 
-
-def _is_date_time(text: str) -> bool:
-    match = _RFC3339.match(text.upper())
-    return bool(match) and _is_date(text[:10])
-
-
-def _is_ip(version: int) -> Any:
     def check(text: str) -> bool:
         try:
-            return ipaddress.ip_address(text).version == version
-        except ValueError:
+            return bool(parse(text))
+        except errors:
             return False
 
     return check
 
 
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return all(text[i] == "-" for i in (8, 13, 18, 23)) if len(text) == 36 else False
+def _date(text: str) -> bool:
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, re.ASCII)) and bool(
+        datetime.date.fromisoformat(text)
+    )
 
 
-def _is_regex(text: str) -> bool:
-    try:
-        re.compile(text)
-    except re.error:
-        return False
-    return True
+def _date_time(text: str) -> bool:
+    return bool(_RFC3339.match(text.upper())) and _date(text[:10])
 
 
-def _accept(_: str) -> bool:
-    return True
-
-
-_UNCHECKED_FORMATS = "hostname idn-hostname uri uri-reference uri-template iri iri-reference json-pointer relative-json-pointer"
 # Format name -> check. Formats fastjsonschema knows but Airflow's setup does not enforce are
-# listed as accepted so both agree; formats nobody knows are ignored by fastjsonschema itself.
-_FORMATS: dict[str, Any] = {
-    "date": _is_date,
-    "date-time": _is_date_time,
-    "time": lambda text: _is_date_time("1970-01-01T" + text),
+# accepted so both agree; formats nobody knows are ignored by fastjsonschema itself.
+_UNCHECKED_FORMATS = (
+    "hostname idn-hostname uri uri-reference uri-template iri iri-reference json-pointer "
+    "relative-json-pointer"
+)
+_FORMATS: dict[str, Callable[[str], bool]] = {
+    "date": _check(_date),
+    "date-time": _check(_date_time),
+    "time": _check(lambda text: _date_time("1970-01-01T" + text)),
     "email": lambda text: "@" in text,
     "idn-email": lambda text: "@" in text,
-    "ipv4": _is_ip(4),
-    "ipv6": _is_ip(6),
-    "uuid": _is_uuid,
-    "regex": _is_regex,
-    **dict.fromkeys(_UNCHECKED_FORMATS.split(), _accept),
+    "ipv4": _check(lambda text: ipaddress.ip_address(text).version == 4),
+    "ipv6": _check(lambda text: ipaddress.ip_address(text).version == 6),
+    "uuid": _check(lambda text: uuid.UUID(text) and all(text[i] == "-" for i in (8, 13, 18, 23))),
+    "regex": _check(re.compile, re.error),
+    **dict.fromkeys(_UNCHECKED_FORMATS.split(), lambda _text: True),
 }
 _VALIDATORS: dict[str, Any] = {}
 _VALIDATORS_LOCK = threading.Lock()

@@ -1,13 +1,33 @@
-"""The data behind `riir_airflow.compat.config`: built-in defaults, sensitive and renamed options.
+"""Where configuration values come from: built-in defaults, the config file, the environment.
 
-Kept apart from the parser so the tables can grow (more keys, `[riir]` options) without touching
-the lookup logic. Defaults are Airflow 3.3's values for the options riir or DAG code reads;
-`{AIRFLOW_HOME}` in a default is replaced by the home directory when read.
+`riir_airflow.compat.config` decides precedence; this module holds the sources it consults:
+the built-in defaults (Airflow 3.3's values for the options riir or DAG code reads;
+`{AIRFLOW_HOME}` in a default is replaced by the home directory when read), the tables of
+sensitive and renamed options, reading `airflow.cfg`, `$VAR`/`~` expansion and `_cmd` commands.
 """
 
 from __future__ import annotations
 
-__all__ = ["DEFAULTS_INI", "RENAMED_OPTIONS", "SENSITIVE_OPTIONS"]
+import configparser
+import os
+import re
+import shlex
+import subprocess
+from collections.abc import Mapping
+
+from riir_airflow.sdk.exceptions import AirflowConfigException
+
+__all__ = [
+    "DEFAULTS_INI",
+    "RENAMED_OPTIONS",
+    "SENSITIVE_OPTIONS",
+    "ConfigFile",
+    "builtin_defaults",
+    "expand_vars",
+    "get_airflow_config",
+    "get_airflow_home",
+    "run_command",
+]
 
 # Airflow 3.3 defaults for the keys riir (or DAG code) reads; `{AIRFLOW_HOME}` is substituted.
 DEFAULTS_INI = """
@@ -154,3 +174,79 @@ RENAMED_OPTIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("dag_processor", "parsing_processes"): ("scheduler", "parsing_processes"),
     ("triggerer", "capacity"): ("triggerer", "default_capacity"),
 }
+
+_VAR_RE = re.compile(r"\$(\w+|\{[^}]*\})")
+_DEFAULTS_CACHE: dict[str, dict[str, str]] | None = None
+
+
+def builtin_defaults() -> dict[str, dict[str, str]]:
+    """The built-in defaults by section (parsed once)."""
+    global _DEFAULTS_CACHE
+    if _DEFAULTS_CACHE is None:
+        parser = configparser.RawConfigParser()
+        parser.read_string(DEFAULTS_INI)
+        _DEFAULTS_CACHE = {s: dict(parser.items(s)) for s in parser.sections()}
+    return _DEFAULTS_CACHE
+
+
+def expand_vars(value: str, environ: Mapping[str, str]) -> str:
+    """`~` and `$VAR`/`${VAR}` expansion against `environ` (unknown variables stay as written)."""
+    if value.startswith("~"):
+        home = environ.get("HOME") or os.path.expanduser("~")
+        value = home + value[1:] if value == "~" or value[1] in "/\\" else value
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1).strip("{}")
+        return environ.get(name, match.group(0))
+
+    return _VAR_RE.sub(sub, value) if "$" in value else value
+
+
+def get_airflow_home(environ: Mapping[str, str] | None = None) -> str:
+    """`$AIRFLOW_HOME` expanded, `~/airflow` when unset."""
+    env = os.environ if environ is None else environ
+    return expand_vars(env.get("AIRFLOW_HOME") or "~/airflow", env)
+
+
+def get_airflow_config(environ: Mapping[str, str] | None = None, home: str | None = None) -> str:
+    """Path of the config file: `$AIRFLOW_CONFIG`, else `<AIRFLOW_HOME>/airflow.cfg`."""
+    env = os.environ if environ is None else environ
+    if env.get("AIRFLOW_CONFIG"):
+        return expand_vars(env["AIRFLOW_CONFIG"], env)
+    return os.path.join(home or get_airflow_home(env), "airflow.cfg")
+
+
+def run_command(command: str) -> str:
+    """Stdout of `command` (split like a shell would, run without one), minus the final newline."""
+    proc = subprocess.run(shlex.split(command), capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise AirflowConfigException(
+            f"Cannot execute {command}. Error code is: {proc.returncode}. "
+            f"Output: {proc.stdout}, Stderr: {proc.stderr}"
+        )
+    return proc.stdout.rstrip("\r\n")
+
+
+class ConfigFile:
+    """One reading of a config file (absent file: no values), tied to the home and path it came from."""
+
+    def __init__(self, home: str, path: str) -> None:
+        self.key = (home, path)
+        self.home = home
+        self.values: dict[str, dict[str, str]] = {}
+        if not os.path.isfile(path):
+            return
+        parser = configparser.ConfigParser(strict=False)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                parser.read_file(fh, source=path)
+        except configparser.Error as err:
+            raise AirflowConfigException(f"Cannot read config file {path}: {err}") from err
+        for section in parser.sections():
+            target = self.values.setdefault(section.lower(), {})
+            for key in parser.options(section):
+                try:
+                    target[key] = parser.get(section, key)
+                except configparser.InterpolationError:
+                    # A lone `%` (e.g. in a URL-encoded password): keep the text as written.
+                    target[key] = parser.get(section, key, raw=True)
