@@ -266,6 +266,8 @@ def test_getsection_merges_sources_and_converts_types(tmp_path: Path) -> None:
     c = load_config(tmp_path, {"AIRFLOW__CUSTOM__D": "True", "AIRFLOW__CUSTOM__A": "10"})
     assert c.getsection("custom") == {"a": 10, "b": 2.5, "c": "text", "d": True}
     assert c.getsection("no_such_section") is None
+    assert c.has_section("custom")
+    assert not c.has_section("no_such_section")
 
 
 def test_set_sits_above_file_and_below_env(tmp_path: Path) -> None:

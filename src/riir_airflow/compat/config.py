@@ -304,6 +304,9 @@ class AirflowConfigParser:
         }
         return sorted(names)
 
+    def has_section(self, section: str) -> bool:
+        return section.lower() in self.sections()
+
     def getsection(self, section: str) -> dict[str, Any] | None:
         """All options of a section, with ints, floats and booleans converted (as Airflow does)."""
         section = section.lower()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import configparser
 import os
 import re
-import shlex
-import subprocess
 from collections.abc import Mapping
 
 from riir_airflow.sdk.exceptions import AirflowConfigException
@@ -218,6 +216,9 @@ def get_airflow_config(environ: Mapping[str, str] | None = None, home: str | Non
 
 def run_command(command: str) -> str:
     """Stdout of `command` (split like a shell would, run without one), minus the final newline."""
+    import shlex
+    import subprocess
+
     proc = subprocess.run(shlex.split(command), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise AirflowConfigException(
