@@ -180,6 +180,8 @@ def simulate(
         current = dict(decision.states)
         if decision.run_state is not None:
             return RunResult(decision.run_state, current, tries, starts, decisions, decision.deadlocked, now)
+        if not decision.ready and decision.changes:
+            continue  # flags set in this pass are counted by the next one
         if not decision.ready:
             assert decision.wake_at is not None and decision.wake_at > now, "runner would poll"
             now = decision.wake_at

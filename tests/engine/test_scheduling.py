@@ -72,21 +72,42 @@ def test_in_flight_instances_are_neither_ready_nor_changed() -> None:
 # ---- propagation -------------------------------------------------------------------------
 
 
-def test_failure_propagates_down_a_whole_chain_in_one_call() -> None:
+def settle(dag, states):  # noqa: ANN001, ANN201 - test helper
+    """Call decide until a call changes nothing, as a runner does between task runs."""
+    calls = []
+    while True:
+        d = decide(dag, states, now=T0)
+        calls.append(d)
+        states = d.states
+        if not d.changes:
+            return calls
+
+
+def test_failure_moves_down_a_chain_one_level_per_call_as_in_airflow() -> None:
     dag = make_dag("a >> b >> c >> d", "a >> e", rules={"e": "one_failed"})
-    d = decide(dag, st(a=S.FAILED), now=T0)
-    assert d.changes == {k: S.UPSTREAM_FAILED for k in [("b", -1), ("c", -1), ("d", -1)]}
-    assert d.ready == (("e", -1),)
+    first = decide(dag, st(a=S.FAILED), now=T0)
+    assert first.changes == {("b", -1): S.UPSTREAM_FAILED}
+    assert first.ready == (("e", -1),)
+    last = settle(dag, st(a=S.FAILED))[-1]
+    assert all(last.states[(t, -1)] is S.UPSTREAM_FAILED for t in "bcd")
 
 
-def test_skip_propagates_down_a_whole_chain_in_one_call_and_finishes_the_run() -> None:
-    d = decide(make_dag("a >> b >> c"), st(a=S.SKIPPED), now=T0)
-    assert d.skipped == {("b", -1), ("c", -1)}
-    assert d.run_state is DagRunState.SUCCESS
+def test_trigger_rules_count_the_states_the_call_started_from() -> None:
+    # Airflow 3.3 (golden tr_mix_skipped_upstream_failed): `uf` is flagged upstream_failed in
+    # the same pass in which all_success sees `skip` skipped and `uf` unfinished -> skipped.
+    dag = make_dag("uf_src >> uf", "skip >> j", "uf >> j")
+    d = decide(dag, st(uf_src=S.FAILED, skip=S.SKIPPED), now=T0)
+    assert d.changes == {("uf", -1): S.UPSTREAM_FAILED, ("j", -1): S.SKIPPED}
+
+
+def test_skip_moves_down_a_chain_and_the_run_finishes_success() -> None:
+    calls = settle(make_dag("a >> b >> c"), st(a=S.SKIPPED))
+    assert [set(c.skipped) for c in calls[:2]] == [{("b", -1)}, {("c", -1)}]
+    assert calls[-1].run_state is DagRunState.SUCCESS
 
 
 def test_changes_are_listed_in_the_order_they_were_decided() -> None:
-    d = decide(make_dag("a >> b >> c"), st(a=S.FAILED), now=T0)
+    d = decide(make_dag("a >> b", "a >> c"), st(a=S.FAILED), now=T0)
     assert list(d.changes) == [("b", -1), ("c", -1)]
     assert d.upstream_failed == {("b", -1), ("c", -1)}
 
@@ -266,16 +287,17 @@ def test_work_task_is_upstream_failed_as_soon_as_its_indirect_setup_fails() -> N
 
 def test_work_task_is_skipped_when_its_setup_is_skipped() -> None:
     dag = make_dag("s >> w >> t", "s >> t", setups=["s"], teardowns=["t"])
-    d = decide(dag, st(s=S.SKIPPED), now=T0)
-    assert d.changes == {("w", -1): S.SKIPPED, ("t", -1): S.SKIPPED}
-    assert d.run_state is DagRunState.SUCCESS
+    calls = settle(dag, st(s=S.SKIPPED))
+    assert calls[-1].states[("w", -1)] is S.SKIPPED and calls[-1].states[("t", -1)] is S.SKIPPED
+    assert calls[-1].run_state is DagRunState.SUCCESS
 
 
 def test_teardown_is_upstream_failed_when_its_only_setup_failed() -> None:
     dag = make_dag("s >> w >> t", "s >> t", setups=["s"], teardowns=["t"])
-    d = decide(dag, st(s=S.FAILED), now=T0)
-    assert d.changes == {("w", -1): S.UPSTREAM_FAILED, ("t", -1): S.UPSTREAM_FAILED}
-    assert d.run_state is DagRunState.FAILED
+    calls = settle(dag, st(s=S.FAILED))
+    assert calls[-1].states[("w", -1)] is S.UPSTREAM_FAILED
+    assert calls[-1].states[("t", -1)] is S.UPSTREAM_FAILED
+    assert calls[-1].run_state is DagRunState.FAILED
 
 
 def test_setup_whose_teardown_is_not_downstream_of_a_task_is_not_relevant_to_it() -> None:

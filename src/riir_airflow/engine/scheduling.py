@@ -8,8 +8,9 @@ the run and the current time (passed in; the engine never reads a clock) and ans
   then DAG task order, then map index, so two runners given the same input start the same
   things in the same order;
 - which task instances the trigger rules settle without running (`changes`: skipped,
-  upstream_failed, removed), applied repeatedly within the call so a skip or failure is
-  propagated down a whole chain at once (Airflow needs one scheduler loop per level);
+  upstream_failed, removed), decided in one sweep against the states the call started from,
+  exactly as one pass of Airflow's scheduler: a skip or failure moves down a chain one level
+  per call, and a runner calls again when a call changed something but started nothing;
 - the run's final state once it is over (`run_state`), including the deadlock verdict;
 - when the next waiting instance (a retry or reschedule) becomes ready (`wake_at`), so a
   runner sleeps exactly that long instead of polling.
@@ -115,6 +116,9 @@ class _Run:
     def __init__(self, topo: Topology, states: StatesIn) -> None:
         self.topo = topo
         self.states = _normalize(states)
+        # Trigger rules count upstream states as they were when the decision began (Airflow's
+        # `finished_tis` snapshot): a flag set in this call is seen by the next call only.
+        self.counted = self.states
         self.instances: dict[str, list[TIKey]] = {tid: [] for tid in topo.order}
         self.orphans: list[TIKey] = []
         for key in sorted(self.states, key=lambda k: (k[0], k[1])):
@@ -135,7 +139,7 @@ class _Run:
     def count(self, key: TIKey, upstream_ids: Iterable[str]) -> UpstreamCounts:
         tasks = self.topo.tasks
         return UpstreamCounts.count(
-            (self.states[k], bool(tasks[uid].is_setup))
+            (self.counted[k], bool(tasks[uid].is_setup))
             for uid in upstream_ids
             for k in self.upstream_keys(key, uid)
         )
@@ -241,29 +245,25 @@ def decide(
         if run.states[key] is not _S.REMOVED:
             run.states[key] = changes[key] = _S.REMOVED
 
-    # Flags only ever finish instances, and a verdict depends only on upstream instances, so
-    # sweeping in topological order reaches the fixpoint; the loop re-checks to be certain.
-    # A verdict computed in a sweep stays valid for the rest of it (later changes in the sweep
-    # are downstream), so the last sweep's verdicts are the final ones.
+    # One sweep against a snapshot, as Airflow's scheduler does in each scheduling pass: a
+    # task flagged skipped/upstream_failed here is seen by its downstream tasks in the next
+    # call. This is not just bookkeeping: rules that flag early (all_success on the first
+    # skipped upstream) give different results when an upstream is flagged in the same pass.
+    run.counted = dict(run.states)
     verdicts: dict[TIKey, Verdict] = {}
-    changed = True
-    while changed:
-        changed = False
-        verdicts.clear()
-        for tid in topo.topological_order:
-            for key in run.instances[tid]:
-                if run.states[key] not in SCHEDULABLE_STATES:
-                    continue
-                verdict = verdicts[key] = run.verdict(key)
-                if verdict.kind is VerdictKind.SET:
-                    assert verdict.state is not None
-                    run.states[key] = changes[key] = verdict.state
-                    changed = True
+    for tid in topo.topological_order:
+        for key in run.instances[tid]:
+            if run.states[key] not in SCHEDULABLE_STATES:
+                continue
+            verdict = verdicts[key] = run.verdict(key)
+            if verdict.kind is VerdictKind.SET:
+                assert verdict.state is not None
+                run.states[key] = changes[key] = verdict.state
 
     ready: list[TIKey] = []
     waiting: dict[TIKey, str] = {}
     wake_at: datetime | None = None
-    could_progress = False
+    could_progress = bool(changes)
     for tid in topo.order:
         for key in run.instances[tid]:
             state = run.states[key]

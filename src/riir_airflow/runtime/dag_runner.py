@@ -141,7 +141,13 @@ class DagRunner:
                     log.error("Dag run %s is deadlocked: %s", run.run_id, dict(decision.waiting))
                 return self._finish(run, tis, decision.run_state, reason)
             if decision.ready:
-                self._run_one(run, tis, decision.ready[0])
+                # Like one pass of Airflow's dag.test(): run everything that was ready, then
+                # decide again (a branch may have skipped a later one meanwhile).
+                for key in decision.ready:
+                    if tis[key].state in (_S.NONE, _S.UP_FOR_RETRY, _S.UP_FOR_RESCHEDULE):
+                        self._run_one(run, tis, key)
+            elif decision.changes:
+                continue  # flags set in this pass are counted by the next one
             elif decision.wake_at is not None:
                 log.info("Waiting until %s: %s", decision.wake_at, dict(decision.waiting))
                 self.clock.sleep_until(decision.wake_at)

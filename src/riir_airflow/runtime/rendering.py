@@ -1,14 +1,19 @@
 """Rendering a task's templated fields and recording what they rendered to.
 
-Rendered values are kept as text, the way the store and the UI show them: a string as is,
-anything else as sorted JSON (None -> "null", tuples -> lists), matching what Airflow records
-for the same fields.
+Rendered values are kept as text, as Airflow records them (RenderedTaskInstanceFields): a
+string as is, anything else as sorted JSON after normalising (sets -> sorted lists, tuples ->
+lists, dict keys -> strings, other objects -> `str()`), values under sensitive keys
+(`password`, `api_key`, ...) and registered secrets shown as `***`, and anything longer than
+`[core] max_templated_field_length` truncated with Airflow's notice.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING, Any
+
+from riir_airflow.sdk.masking import is_sensitive_key, redact
 
 if TYPE_CHECKING:
     from riir_airflow.sdk.baseoperator import BaseOperator
@@ -16,15 +21,56 @@ if TYPE_CHECKING:
 
 __all__ = ["rendered_text", "render_task", "rendered_fields_of"]
 
+TRUNCATED_NOTICE = "Truncated. You can change this behaviour in [core]max_templated_field_length. "
 
-def rendered_text(value: Any) -> str:
-    if isinstance(value, str):
+
+@functools.cache
+def _max_length() -> int:
+    from riir_airflow.compat.config import conf
+
+    return conf.getint("core", "max_templated_field_length", fallback=4096)
+
+
+def _hide_all(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _hide_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hide_all(v) for v in value]
+    return "***"
+
+
+def _normalize(value: Any) -> Any:
+    """JSON-shaped data with sorted keys, as the rendered-field record keeps it."""
+    if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, dict):
+        out = {}
+        for key in sorted(value, key=str):
+            item = _normalize(value[key])
+            out[str(key)] = _hide_all(item) if is_sensitive_key(str(key)) else item
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_normalize(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_normalize(v) for v in value), key=repr)
+    return str(value)
+
+
+def rendered_text(value: Any, field: str = "") -> str:
+    normalized = _normalize(value)
+    if field and is_sensitive_key(field):
+        normalized = _hide_all(normalized)
+    text = normalized if isinstance(normalized, str) else str(normalized)
+    limit = _max_length()
+    if len(text) > limit:
+        return redact(TRUNCATED_NOTICE + text[: limit - len(TRUNCATED_NOTICE) - 3] + "...")
+    if isinstance(normalized, str):
+        return redact(normalized)
+    return redact(json.dumps(normalized, sort_keys=True))
 
 
 def rendered_fields_of(task: "BaseOperator") -> dict[str, str]:
-    return {field: rendered_text(getattr(task, field, None)) for field in task.template_fields}
+    return {field: rendered_text(getattr(task, field, None), field) for field in task.template_fields}
 
 
 def render_task(task: "BaseOperator", context: "Context") -> dict[str, str]:

@@ -190,7 +190,7 @@ class RuntimeTaskInstance:
     def record_rendered_field(self, name: str, value: Any) -> None:
         from riir_airflow.runtime.rendering import rendered_text
 
-        self.rendered_fields[name] = rendered_text(value)
+        self.rendered_fields[name] = rendered_text(value, name)
 
     # -- environment ------------------------------------------------------------------------
     def context_env_vars(self) -> dict[str, str]:

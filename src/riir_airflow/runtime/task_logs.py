@@ -11,6 +11,8 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from riir_airflow.sdk.masking import redact
+
 if TYPE_CHECKING:
     from riir_airflow.store.protocol import Store
     from riir_airflow.store.records import TaskInstanceRecord
@@ -28,7 +30,7 @@ class _ListHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.lines.append(self.format(record))
+            self.lines.append(redact(self.format(record)))
         except Exception:  # a log record that cannot format must not fail the task
             self.handleError(record)
 

@@ -78,6 +78,8 @@ def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
         if passes_default_args:
             kwargs["default_args"] = default_args
         init(self, **kwargs)
+        if type(self).__init__ is wrapper:  # the outermost __init__ has finished
+            self._set_xcomargs_dependencies()
 
     wrapper.__riir_apply_defaults__ = True  # type: ignore[attr-defined]
     return wrapper
@@ -300,6 +302,15 @@ class BaseOperator(DependencyMixin):
         return XComArg(self)
 
     # -- relationships ------------------------------------------------------------------------
+    def _set_xcomargs_dependencies(self) -> None:
+        """XComArgs inside templated fields make their producing tasks upstream (as in Airflow)."""
+        from riir_airflow.sdk.xcom_arg import iter_xcom_args
+
+        for field in self.template_fields:
+            for arg in iter_xcom_args(getattr(self, field, None)):
+                for operator, _ in arg.iter_references():
+                    self.set_upstream(operator)
+
     def _set_relatives(self, other: Any, upstream: bool, edge_modifier: Any = None) -> None:
         from riir_airflow.sdk.edges import EdgeModifier
 

@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from riir_airflow.sdk.masking import is_sensitive_key, mask_secret
 from riir_airflow.sdk.exceptions import AirflowException
 
 if TYPE_CHECKING:
@@ -314,7 +315,16 @@ def secrets_backends() -> list[Any]:
 
 
 def get_variable(key: str) -> str | None:
-    """The raw value of Variable `key` from the first backend that has it, else None."""
+    """The raw value of Variable `key` from the first backend that has it, else None.
+
+    A value whose key looks sensitive (`*password*`, `*secret*`, ...) is masked from then on."""
+    value = _lookup_variable(key)
+    if value is not None and is_sensitive_key(key):
+        mask_secret(value)
+    return value
+
+
+def _lookup_variable(key: str) -> str | None:
     for backend in secrets_backends():
         if backend is _metastore:
             return _metastore.get_variable(key)
@@ -344,5 +354,6 @@ def get_connection(conn_id: str) -> Connection:
                 )
                 continue
         if conn is not None:
+            mask_secret(conn.password)  # rendered fields and logs show it as ***
             return conn
     raise missing_connection(conn_id)
