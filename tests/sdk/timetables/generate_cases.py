@@ -137,6 +137,7 @@ def make_case(rng: random.Random, index: int) -> dict[str, Any]:
         events = [start.add(hours=rng.randint(-48, 24 * 30)) for _ in range(rng.randint(3, 25))]
         events += rng.sample(events, k=min(2, len(events)))  # duplicates
         case["schedule"] = [e.isoformat() for e in events]
+        case["restrict_to_events"] = rng.random() < 0.5
     else:
         case["schedule"] = "@" + kind
     if kind in ("cron_trigger_args", "multi_cron_trigger"):
@@ -259,7 +260,9 @@ def build_timetable(case: dict[str, Any]) -> Any:
             return MultipleCronTriggerTimetable(*schedule, **kwargs)
         return CronTriggerTimetable(schedule, **kwargs)
     if kind == "events":
-        return EventsTimetable([pendulum.parse(e) for e in schedule])
+        return EventsTimetable(
+            [pendulum.parse(e) for e in schedule], restrict_to_events=case["restrict_to_events"]
+        )
     value = decode_delta(schedule) if isinstance(schedule, dict) else schedule
     data_intervals = kind in ("cron_data_interval", "delta_data_interval")
     os.environ["AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS"] = str(data_intervals)

@@ -63,7 +63,8 @@ def build(case: dict[str, Any]) -> Timetable:
             return MultipleCronTriggerTimetable(*schedule, **kwargs)
         return CronTriggerTimetable(schedule, **kwargs)
     if kind == "events":
-        return EventsTimetable([pendulum.parse(e) for e in schedule])  # type: ignore[misc]
+        events = [pendulum.parse(e) for e in schedule]
+        return EventsTimetable(events, restrict_to_events=case["restrict_to_events"])  # type: ignore[arg-type]
     value = _delta(schedule) if isinstance(schedule, dict) else schedule
     data_intervals = kind in ("cron_data_interval", "delta_data_interval")
     return timetable_from_schedule(value, timezone=tz, create_cron_data_intervals=data_intervals)
