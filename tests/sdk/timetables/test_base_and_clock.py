@@ -156,3 +156,11 @@ def test_dataset_triggered_timetable_is_the_2x_name_of_the_asset_placeholder() -
 def test_curated_all_lists_only_defined_names() -> None:
     for name in sdk_timetables.__all__:
         assert hasattr(sdk_timetables, name)
+
+
+def test_custom_timetables_without_serialize_compare_by_identity() -> None:
+    first, second = WorkdayNoon(), WorkdayNoon()
+    assert first.__eq__(first) is True
+    assert first != second
+    assert len({first, second}) == 2
+    assert CronTriggerTimetable("@daily", timezone="UTC") == CronTriggerTimetable("0 0 * * *", timezone="UTC")
