@@ -91,8 +91,12 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
     print(line)
     print("  ".join("-" * w for w in widths))
+    def numeric(c: str) -> bool:
+        return bool(re.match(r"^[-+]?[\d.]+", c)) or c == "-"
+
     for r in rows:
-        print("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        print("  ".join(str(c).rjust(w) if i and numeric(str(c)) else str(c).ljust(w)
+                        for i, (c, w) in enumerate(zip(r, widths))))
 
 
 def machine_info() -> dict:
