@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "3.3.2"  # the Airflow version whose behaviour we follow; providers gate on it
 riir_version = "0.1.0"
 
-__all__ = ["DAG", "XComArg", "Asset", "Dataset", "__version__"]
+__all__ = ["DAG", "Asset", "Dataset", "XComArg", "__version__"]
 
 _LAZY = {
     "DAG": ("riir_airflow.sdk.dag", "DAG"),

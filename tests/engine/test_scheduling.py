@@ -72,7 +72,7 @@ def test_in_flight_instances_are_neither_ready_nor_changed() -> None:
 # ---- propagation -------------------------------------------------------------------------
 
 
-def settle(dag, states):  # noqa: ANN001, ANN201 - test helper
+def settle(dag, states):
     """Call decide until a call changes nothing, as a runner does between task runs."""
     calls = []
     while True:

@@ -11,10 +11,10 @@ from riir_airflow.cli.main import CommandError
 if TYPE_CHECKING:
     from riir_airflow.sdk.dag import DAG
 
-__all__ = ["resolve_dag", "load_or_fail"]
+__all__ = ["load_or_fail", "resolve_dag"]
 
 
-def load_or_fail(path: Path) -> dict[str, "DAG"]:
+def load_or_fail(path: Path) -> dict[str, DAG]:
     """The DAGs of one file; CommandError listing the file's errors when it is broken."""
     from riir_airflow.runtime.loader import load_dag_file
 
@@ -28,7 +28,7 @@ def load_or_fail(path: Path) -> dict[str, "DAG"]:
     return loaded.dags
 
 
-def resolve_dag(target: str, dag_id: str | None = None, subdir: str | None = None) -> "DAG":
+def resolve_dag(target: str, dag_id: str | None = None, subdir: str | None = None) -> DAG:
     """`target` is a DAG file (then `dag_id` picks among its DAGs) or a dag_id."""
     path = Path(target)
     if path.suffix == ".py" or path.is_file():
@@ -37,7 +37,9 @@ def resolve_dag(target: str, dag_id: str | None = None, subdir: str | None = Non
         dags = load_or_fail(path)
         if dag_id is None:
             if len(dags) > 1:
-                raise CommandError(f"{target} defines several DAGs ({', '.join(sorted(dags))}); pass --dag-id")
+                raise CommandError(
+                    f"{target} defines several DAGs ({', '.join(sorted(dags))}); pass --dag-id"
+                )
             return next(iter(dags.values()))
         if dag_id not in dags:
             raise CommandError(f"DAG {dag_id!r} not found in {target} (found: {', '.join(sorted(dags))})")

@@ -12,7 +12,7 @@ from riir_airflow.cli.dag_files import resolve_dag
 from riir_airflow.cli.main import CommandError
 from riir_airflow.cli.output import add_output_argument, print_rows
 
-__all__ = ["register", "parse_logical_date", "parse_conf"]
+__all__ = ["parse_conf", "parse_logical_date", "register"]
 
 
 def parse_logical_date(value: str | None) -> Any:
@@ -24,7 +24,7 @@ def parse_logical_date(value: str | None) -> Any:
 
     try:
         return pendulum.parse(value, tz=default_timezone())
-    except Exception as exc:  # pendulum raises several types
+    except ValueError as exc:  # pendulum's ParserError is a ValueError
         raise CommandError(f"Invalid logical date {value!r}: {exc}") from None
 
 
@@ -51,9 +51,13 @@ def register(commands: Any) -> None:
     test.add_argument("--dag-id", help="which DAG of the file (when it defines several)")
     test.add_argument("-l", "--logical-date", help="ISO date-time (default: now)")
     test.add_argument("-c", "--conf", help="JSON object: the run's conf")
-    test.add_argument("-f", "--subdir", "--dagfile-path", dest="subdir", help="file or folder holding the DAG")
+    test.add_argument(
+        "-f", "--subdir", "--dagfile-path", dest="subdir", help="file or folder holding the DAG"
+    )
     test.add_argument("--mark-success-pattern", help="regex of task ids to mark success without running")
-    test.add_argument("--output", choices=("text", "json"), default="text", help="json: report as last stdout line")
+    test.add_argument(
+        "--output", choices=("text", "json"), default="text", help="json: report as last stdout line"
+    )
     test.set_defaults(func=_test)
 
     lst = sub.add_parser("list", help="List the DAGs of a file or folder")
@@ -97,7 +101,10 @@ def _test(args: argparse.Namespace) -> int:
         print(json.dumps(report, sort_keys=True))
     else:
         print_rows(
-            [{"task_id": k, "state": v["state"], "try_number": v["try_number"]} for k, v in report["tasks"].items()],
+            [
+                {"task_id": k, "state": v["state"], "try_number": v["try_number"]}
+                for k, v in report["tasks"].items()
+            ],
             "table",
         )
         print(f"DagRun {report['run_id']}: {report['run_state']}")
@@ -139,6 +146,10 @@ def _show(args: argparse.Namespace) -> int:
     print(f"DAG: {dag.dag_id}  schedule: {dag.timetable.summary}")
     for task in dag.topological_order():
         downstream = sorted(task.downstream_task_ids)
-        arrow = f" >> [{', '.join(downstream)}]" if len(downstream) > 1 else (f" >> {downstream[0]}" if downstream else "")
+        arrow = (
+            f" >> [{', '.join(downstream)}]"
+            if len(downstream) > 1
+            else (f" >> {downstream[0]}" if downstream else "")
+        )
         print(f"  {task.task_id} ({task.task_type}, {task.trigger_rule.value}){arrow}")
     return 0

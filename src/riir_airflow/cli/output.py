@@ -6,12 +6,15 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["print_rows", "add_output_argument"]
+__all__ = ["add_output_argument", "print_rows"]
 
 
 def add_output_argument(parser: Any, default: str = "table") -> None:
     parser.add_argument(
-        "-o", "--output", choices=("table", "json", "yaml", "plain"), default=default,
+        "-o",
+        "--output",
+        choices=("table", "json", "yaml", "plain"),
+        default=default,
         help="Output format (default: %(default)s)",
     )
 

@@ -55,11 +55,15 @@ def _single_task(args: argparse.Namespace, action: str) -> int:
             existing = store.get_dag_run(dag.dag_id, args.logical_date) if args.logical_date else None
             logical_date = None if existing else parse_logical_date(args.logical_date)
             if action == "render":
-                for field, value in render_single_task(dag, args.task_id, store, logical_date=logical_date, run=existing, task_params=task_params).items():
+                for field, value in render_single_task(
+                    dag, args.task_id, store, logical_date=logical_date, run=existing, task_params=task_params
+                ).items():
                     print(f"\n# {'-' * 58}\n# property: {field}\n# {'-' * 58}\n{value}")
                 return 0
             os.environ["AIRFLOW_TEST_MODE"] = "True"
-            state = run_single_task(dag, args.task_id, store, logical_date=logical_date, run=existing, task_params=task_params)
+            state = run_single_task(
+                dag, args.task_id, store, logical_date=logical_date, run=existing, task_params=task_params
+            )
             print(json.dumps({"task_id": args.task_id, "state": state.value}))
             return 0 if state.value in ("success", "skipped") else 1
     finally:

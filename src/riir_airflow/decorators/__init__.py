@@ -1,6 +1,6 @@
 """Airflow 2.x path `airflow.decorators`: the TaskFlow decorators."""
 
-from riir_airflow.sdk.decorators import setup, task, task_group, teardown
 from riir_airflow.sdk.dag import dag
+from riir_airflow.sdk.decorators import setup, task, task_group, teardown
 
-__all__ = ["dag", "task", "task_group", "setup", "teardown"]
+__all__ = ["dag", "setup", "task", "task_group", "teardown"]

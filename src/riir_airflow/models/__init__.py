@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["DAG", "BaseOperator", "Variable", "Connection", "Param", "ParamsDict", "XComArg"]
+__all__ = ["DAG", "BaseOperator", "Connection", "Param", "ParamsDict", "Variable", "XComArg"]
 
 _HOMES = {
     "DAG": "riir_airflow.sdk.dag",

@@ -2,4 +2,4 @@
 
 from riir_airflow.sdk.params import DagParam, Param, ParamsDict
 
-__all__ = ["Param", "ParamsDict", "DagParam"]
+__all__ = ["DagParam", "Param", "ParamsDict"]

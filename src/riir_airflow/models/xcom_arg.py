@@ -2,4 +2,4 @@
 
 from riir_airflow.sdk.xcom_arg import PlainXComArg, XComArg
 
-__all__ = ["XComArg", "PlainXComArg"]
+__all__ = ["PlainXComArg", "XComArg"]

@@ -7,4 +7,4 @@ from riir_airflow.providers.standard.operators.python import (
     get_current_context,
 )
 
-__all__ = ["PythonOperator", "BranchPythonOperator", "ShortCircuitOperator", "get_current_context"]
+__all__ = ["BranchPythonOperator", "PythonOperator", "ShortCircuitOperator", "get_current_context"]

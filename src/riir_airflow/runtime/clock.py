@@ -8,7 +8,7 @@ from typing import Protocol
 
 import pendulum
 
-__all__ = ["Clock", "SystemClock", "FakeClock"]
+__all__ = ["Clock", "FakeClock", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -38,8 +38,7 @@ class FakeClock:
 
     def sleep_until(self, moment: datetime.datetime) -> None:
         moment = pendulum.instance(moment).in_timezone("UTC")
-        if moment > self._now:
-            self._now = moment
+        self._now = max(self._now, moment)
 
     def advance(self, delta: datetime.timedelta) -> None:
         self._now = self._now + delta

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["build_context", "resolve_params"]
 
 
-def resolve_params(task: "BaseOperator", run: "DagRunRecord") -> dict[str, Any]:
+def resolve_params(task: BaseOperator, run: DagRunRecord) -> dict[str, Any]:
     """DAG params < task params < run conf (when `[core] dag_run_conf_overrides_params`), validated."""
     from riir_airflow.compat.config import conf
     from riir_airflow.sdk.params import merge_params
@@ -67,7 +67,7 @@ def _date_keys(logical_date: datetime.datetime, interval_start: Any, interval_en
     }
 
 
-def _previous_success(store: "Store", run: "DagRunRecord") -> dict[str, Any]:
+def _previous_success(store: Store, run: DagRunRecord) -> dict[str, Any]:
     keys = dict.fromkeys(
         (
             "prev_data_interval_start_success",
@@ -80,7 +80,11 @@ def _previous_success(store: "Store", run: "DagRunRecord") -> dict[str, Any]:
     if run.logical_date is None:
         return keys
     previous = store.list_dag_runs(
-        run.dag_id, states=[DagRunState.SUCCESS], logical_date_before=run.logical_date, limit=1, descending=True
+        run.dag_id,
+        states=[DagRunState.SUCCESS],
+        logical_date_before=run.logical_date,
+        limit=1,
+        descending=True,
     )
     if previous:
         prev = previous[0]
@@ -94,9 +98,9 @@ def _previous_success(store: "Store", run: "DagRunRecord") -> dict[str, Any]:
     return keys
 
 
-def build_context(ti: "RuntimeTaskInstance", store: "Store", params: dict[str, Any]) -> Context:
+def build_context(ti: RuntimeTaskInstance, store: Store, params: dict[str, Any]) -> Context:
     """The context dict for one try of one task instance."""
-    import riir_airflow.macros as macros
+    from riir_airflow import macros
     from riir_airflow.compat.config import conf
     from riir_airflow.sdk.context_accessors import ConnectionAccessor, VariableAccessor
 
@@ -111,7 +115,10 @@ def build_context(ti: "RuntimeTaskInstance", store: "Store", params: dict[str, A
         dag_run=dag_run,
         run_id=run.run_id,
         params=params,
-        var={"value": VariableAccessor(deserialize_json=False), "json": VariableAccessor(deserialize_json=True)},
+        var={
+            "value": VariableAccessor(deserialize_json=False),
+            "json": VariableAccessor(deserialize_json=True),
+        },
         conn=ConnectionAccessor(),
         macros=macros,
         inlets=list(task.inlets),

@@ -36,8 +36,8 @@ class DagRunner:
 
     def __init__(
         self,
-        dag: "DAG",
-        store: "Store",
+        dag: DAG,
+        store: Store,
         clock: Clock | None = None,
         *,
         mark_success_pattern: str | re.Pattern[str] | None = None,
@@ -46,7 +46,11 @@ class DagRunner:
         self.dag = dag
         self.store = store
         self.clock = clock or SystemClock()
-        self.mark_success = re.compile(mark_success_pattern) if isinstance(mark_success_pattern, str) else mark_success_pattern
+        self.mark_success = (
+            re.compile(mark_success_pattern)
+            if isinstance(mark_success_pattern, str)
+            else mark_success_pattern
+        )
 
     # -- creating runs --------------------------------------------------------------------------
     def create_manual_run(
@@ -78,7 +82,8 @@ class DagRunner:
                 self._delete_run_at(logical_date)
         record = DagRunRecord(
             dag_id=self.dag.dag_id,
-            run_id=run_id or generate_run_id(run_type=DagRunType.MANUAL, logical_date=logical_date, run_after=run_after),
+            run_id=run_id
+            or generate_run_id(run_type=DagRunType.MANUAL, logical_date=logical_date, run_after=run_after),
             run_type=DagRunType.MANUAL.value,
             state=DagRunState.QUEUED,
             run_after=run_after,
@@ -134,8 +139,10 @@ class DagRunner:
                     tis[key].state = state
                 store.put_task_instances([tis[key] for key in decision.changes])
             if decision.run_state is not None:
-                reason = "all_tasks_deadlocked" if decision.deadlocked else (
-                    "success" if decision.run_state is DagRunState.SUCCESS else "task_failure"
+                reason = (
+                    "all_tasks_deadlocked"
+                    if decision.deadlocked
+                    else ("success" if decision.run_state is DagRunState.SUCCESS else "task_failure")
                 )
                 if decision.deadlocked:
                     log.error("Dag run %s is deadlocked: %s", run.run_id, dict(decision.waiting))
@@ -158,7 +165,9 @@ class DagRunner:
         limit = self.dag.dagrun_timeout
         return bool(limit and run.start_date and self.clock.now() - run.start_date > limit)
 
-    def _run_one(self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], key: tuple[str, int]) -> None:
+    def _run_one(
+        self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], key: tuple[str, int]
+    ) -> None:
         task = self.dag.task_dict[key[0]]
         ti = tis[key]
         if ti.state is not _S.UP_FOR_RESCHEDULE:
@@ -193,13 +202,19 @@ class DagRunner:
                 skipped.state = _S.SKIPPED
                 changed.append(skipped)
         if outcome_state is _S.FAILED:
-            for other, state in fail_fast_changes(self.dag, key, {k: t.state for k, t in tis.items()}).items():
+            for other, state in fail_fast_changes(
+                self.dag, key, {k: t.state for k, t in tis.items()}
+            ).items():
                 tis[other].state = state
                 changed.append(tis[other])
         self.store.put_task_instances(changed)
 
     def _finish(
-        self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], state: DagRunState, reason: str
+        self,
+        run: DagRunRecord,
+        tis: dict[tuple[str, int], TaskInstanceRecord],
+        state: DagRunState,
+        reason: str,
     ) -> DagRunRecord:
         if reason == "timed_out":
             unfinished = [ti for ti in tis.values() if ti.state not in _FINISHED]
@@ -217,7 +232,9 @@ class DagRunner:
         from riir_airflow.runtime.task_instance import DagRunView
         from riir_airflow.sdk.context import Context
 
-        callbacks = self.dag.on_success_callback if state is DagRunState.SUCCESS else self.dag.on_failure_callback
+        callbacks = (
+            self.dag.on_success_callback if state is DagRunState.SUCCESS else self.dag.on_failure_callback
+        )
         if not callbacks:
             return
         context = Context(dag=self.dag, dag_run=DagRunView(run, self.store), run_id=run.run_id, reason=reason)
@@ -225,4 +242,6 @@ class DagRunner:
             try:
                 callback(context)
             except Exception:
-                log.exception("Error in DAG %s callback", "success" if state is DagRunState.SUCCESS else "failure")
+                log.exception(
+                    "Error in DAG %s callback", "success" if state is DagRunState.SUCCESS else "failure"
+                )

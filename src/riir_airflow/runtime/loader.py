@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from riir_airflow.sdk.dag import DAG
 
-__all__ = ["DagFileError", "LoadedFile", "load_dag_file", "find_dag_files"]
+__all__ = ["DagFileError", "LoadedFile", "find_dag_files", "load_dag_file"]
 
 
 @dataclass
@@ -37,7 +37,7 @@ class DagFileError:
 @dataclass
 class LoadedFile:
     path: Path
-    dags: dict[str, "DAG"] = field(default_factory=dict)
+    dags: dict[str, DAG] = field(default_factory=dict)
     errors: list[DagFileError] = field(default_factory=list)
 
 
@@ -82,7 +82,9 @@ def load_dag_file(path: str | Path) -> LoadedFile:
         sys.modules.pop(module_name, None)
         message = f"{type(exc).__name__}: {exc}"
         result.errors.append(
-            DagFileError(str(path), message, _line_in_file(exc, path), "".join(traceback.format_exception(exc)))
+            DagFileError(
+                str(path), message, _line_in_file(exc, path), "".join(traceback.format_exception(exc))
+            )
         )
         return result
     finally:
@@ -94,7 +96,9 @@ def load_dag_file(path: str | Path) -> LoadedFile:
     DagContext.autoregistered.clear()
     for dag in candidates:
         if dag.dag_id in result.dags and result.dags[dag.dag_id] is not dag:
-            result.errors.append(DagFileError(str(path), f"Ignoring DAG {dag.dag_id}: duplicate dag_id in the same file"))
+            result.errors.append(
+                DagFileError(str(path), f"Ignoring DAG {dag.dag_id}: duplicate dag_id in the same file")
+            )
             continue
         try:
             dag.validate()
@@ -115,7 +119,9 @@ def find_dag_files(folder: str | Path) -> list[Path]:
     ignore: list[str] = []
     ignore_file = folder / ".airflowignore"
     if ignore_file.is_file():
-        ignore = [ln.strip() for ln in ignore_file.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+        ignore = [
+            ln.strip() for ln in ignore_file.read_text().splitlines() if ln.strip() and not ln.startswith("#")
+        ]
     files = []
     for candidate in sorted(folder.rglob("*.py")):
         rel = str(candidate.relative_to(folder))

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from riir_airflow.store.protocol import Store
     from riir_airflow.store.records import DagRunRecord
 
-__all__ = ["local_store", "using_store", "test_dag"]
+__all__ = ["local_store", "test_dag", "using_store"]
 
 
-def local_store() -> "Store":
+def local_store() -> Store:
     from riir_airflow.compat.config import get_airflow_home
     from riir_airflow.store.local import LocalStore
 
@@ -36,8 +36,8 @@ def local_store() -> "Store":
 
 @contextlib.contextmanager
 def using_store(
-    store: "Store", *, conn_file_path: str | None = None, variable_file_path: str | None = None
-) -> Iterator["Store"]:
+    store: Store, *, conn_file_path: str | None = None, variable_file_path: str | None = None
+) -> Iterator[Store]:
     """Make Variables/Connections resolve against `store` (and optional files) while inside."""
     from riir_airflow.sdk import secrets
 
@@ -58,7 +58,7 @@ def using_store(
 
 
 def test_dag(
-    dag: "DAG",
+    dag: DAG,
     *,
     logical_date: datetime.datetime | None = None,
     logical_date_given: bool = True,
@@ -67,9 +67,9 @@ def test_dag(
     conn_file_path: str | None = None,
     variable_file_path: str | None = None,
     mark_success_pattern: str | re.Pattern[str] | None = None,
-    store: "Store | None" = None,
+    store: Store | None = None,
     clock: Clock | None = None,
-) -> "DagRunRecord":
+) -> DagRunRecord:
     """One manual run of `dag`, in process, to completion (Airflow's `dag.test()`).
 
     `logical_date` omitted (logical_date_given=False) means now; given as None, the run has no

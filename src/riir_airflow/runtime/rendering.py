@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from riir_airflow.sdk.baseoperator import BaseOperator
     from riir_airflow.sdk.context import Context
 
-__all__ = ["rendered_text", "render_task", "rendered_fields_of"]
+__all__ = ["render_task", "rendered_fields_of", "rendered_text"]
 
 TRUNCATED_NOTICE = "Truncated. You can change this behaviour in [core]max_templated_field_length. "
 
@@ -69,11 +69,11 @@ def rendered_text(value: Any, field: str = "") -> str:
     return redact(json.dumps(normalized, sort_keys=True))
 
 
-def rendered_fields_of(task: "BaseOperator") -> dict[str, str]:
+def rendered_fields_of(task: BaseOperator) -> dict[str, str]:
     return {field: rendered_text(getattr(task, field, None), field) for field in task.template_fields}
 
 
-def render_task(task: "BaseOperator", context: "Context") -> dict[str, str]:
+def render_task(task: BaseOperator, context: Context) -> dict[str, str]:
     """Render the task's templated fields in place; return them as text."""
     task.render_template_fields(context)
     return rendered_fields_of(task)

@@ -17,7 +17,7 @@ def ti_report_key(task_id: str, map_index: int) -> str:
     return task_id if map_index < 0 else f"{task_id}[{map_index}]"
 
 
-def run_report(store: "Store", run: "DagRunRecord") -> dict[str, Any]:
+def run_report(store: Store, run: DagRunRecord) -> dict[str, Any]:
     tis = sorted(store.get_task_instances(run.dag_id, run.run_id), key=lambda t: (t.task_id, t.map_index))
     returns = {
         (x.task_id, x.map_index): x.value

@@ -25,12 +25,12 @@ if TYPE_CHECKING:
     from riir_airflow.sdk.dag import DAG
     from riir_airflow.store.protocol import Store
 
-__all__ = ["run_single_task", "render_single_task"]
+__all__ = ["render_single_task", "run_single_task"]
 
 
 @contextlib.contextmanager
 def _run_for(
-    dag: "DAG", store: "Store", clock: Clock, logical_date: datetime.datetime | None, run: DagRunRecord | None
+    dag: DAG, store: Store, clock: Clock, logical_date: datetime.datetime | None, run: DagRunRecord | None
 ) -> Iterator[DagRunRecord]:
     if run is not None:
         yield run
@@ -50,7 +50,7 @@ def _run_for(
         store.delete_dag_run(dag.dag_id, temp.run_id)
 
 
-def _with_params(dag: "DAG", task_id: str, task_params: dict[str, Any] | None) -> Any:
+def _with_params(dag: DAG, task_id: str, task_params: dict[str, Any] | None) -> Any:
     task = dag.task_dict[task_id]
     if task_params:
         task = copy.copy(task)
@@ -60,9 +60,9 @@ def _with_params(dag: "DAG", task_id: str, task_params: dict[str, Any] | None) -
 
 
 def run_single_task(
-    dag: "DAG",
+    dag: DAG,
     task_id: str,
-    store: "Store",
+    store: Store,
     *,
     logical_date: datetime.datetime | None = None,
     run: DagRunRecord | None = None,
@@ -92,9 +92,9 @@ def run_single_task(
 
 
 def render_single_task(
-    dag: "DAG",
+    dag: DAG,
     task_id: str,
-    store: "Store",
+    store: Store,
     *,
     logical_date: datetime.datetime | None = None,
     run: DagRunRecord | None = None,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["StoreMetastore", "connection_to_record"]
 
 
-def connection_to_record(conn: "Connection") -> ConnectionRecord:
+def connection_to_record(conn: Connection) -> ConnectionRecord:
     extra = conn.extra
     if isinstance(extra, dict):
         extra = json.dumps(extra)
@@ -37,7 +37,7 @@ def connection_to_record(conn: "Connection") -> ConnectionRecord:
 
 
 class StoreMetastore:
-    def __init__(self, store: "Store") -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def get_variable(self, key: str) -> str | None:
@@ -50,7 +50,7 @@ class StoreMetastore:
     def delete_variable(self, key: str) -> int | None:
         return 1 if self.store.delete_variable(key) else 0
 
-    def get_connection(self, conn_id: str) -> "Connection | None":
+    def get_connection(self, conn_id: str) -> Connection | None:
         from riir_airflow.sdk.connection import Connection
 
         record = self.store.get_connection(conn_id)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from riir_airflow.sdk.baseoperator import BaseOperator
     from riir_airflow.store.protocol import Store
 
-__all__ = ["RuntimeTaskInstance", "DagRunView"]
+__all__ = ["DagRunView", "RuntimeTaskInstance"]
 
 XCOM_RETURN_KEY = "return_value"
 
@@ -32,7 +32,7 @@ XCOM_RETURN_KEY = "return_value"
 class DagRunView:
     """Read-only view of a DAG run, shaped like Airflow's `dag_run` context object."""
 
-    def __init__(self, record: DagRunRecord, store: "Store | None" = None) -> None:
+    def __init__(self, record: DagRunRecord, store: Store | None = None) -> None:
         self._record = record
         self._store = store
 
@@ -74,11 +74,11 @@ class RuntimeTaskInstance:
     def __init__(
         self,
         *,
-        task: "BaseOperator",
+        task: BaseOperator,
         record: TaskInstanceRecord,
         dag_run: DagRunRecord,
-        store: "Store",
-        clock: "Clock",
+        store: Store,
+        clock: Clock,
     ) -> None:
         self.task = task
         self._record = record
@@ -151,7 +151,11 @@ class RuntimeTaskInstance:
         """Airflow 3 semantics: `task_ids=None` means this task; a str gives one value (or
         `default`); a list gives a list with one value (or `default`) per task id."""
         single = task_ids is None or isinstance(task_ids, str)
-        ids = [self.task_id] if task_ids is None else ([task_ids] if isinstance(task_ids, str) else list(task_ids))
+        ids = (
+            [self.task_id]
+            if task_ids is None
+            else ([task_ids] if isinstance(task_ids, str) else list(task_ids))
+        )
         if map_indexes is None:
             indexes: list[int] | None = None
         elif isinstance(map_indexes, int):
@@ -233,5 +237,3 @@ class RuntimeTaskInstance:
 
     def __repr__(self) -> str:
         return f"<TaskInstance: {self.dag_id}.{self.task_id} {self.run_id} [{self.state.value}]>"
-
-

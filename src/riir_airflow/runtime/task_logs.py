@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from riir_airflow.store.protocol import Store
     from riir_airflow.store.records import TaskInstanceRecord
 
-__all__ = ["capture_try_logs", "LOG_FORMAT"]
+__all__ = ["LOG_FORMAT", "capture_try_logs"]
 
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
 
@@ -31,12 +31,12 @@ class _ListHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self.lines.append(redact(self.format(record)))
-        except Exception:  # a log record that cannot format must not fail the task
+        except Exception:  # noqa: BLE001 - a log record that cannot format must not fail the task
             self.handleError(record)
 
 
 @contextlib.contextmanager
-def capture_try_logs(store: "Store", ti: "TaskInstanceRecord") -> Iterator[None]:
+def capture_try_logs(store: Store, ti: TaskInstanceRecord) -> Iterator[None]:
     handler = _ListHandler()
     root = logging.getLogger()
     root.addHandler(handler)

@@ -46,12 +46,14 @@ class TryOutcome:
     skip_downstream: list[str] = field(default_factory=list)
 
 
-def _push_result(ti: RuntimeTaskInstance, task: "BaseOperator", result: Any) -> None:
+def _push_result(ti: RuntimeTaskInstance, task: BaseOperator, result: Any) -> None:
     if result is None or not task.do_xcom_push:
         return
     if task.multiple_outputs:
         if not isinstance(result, dict):
-            raise TypeError(f"Returned output was type {type(result)} expected dictionary for multiple_outputs")
+            raise TypeError(
+                f"Returned output was type {type(result)} expected dictionary for multiple_outputs"
+            )
         for key in result:
             if not isinstance(key, str):
                 raise TypeError(
@@ -63,7 +65,7 @@ def _push_result(ti: RuntimeTaskInstance, task: "BaseOperator", result: Any) -> 
     ti.xcom_push("return_value", result)
 
 
-def _record_triggered_run(ti: RuntimeTaskInstance, store: "Store", request: dict[str, Any]) -> None:
+def _record_triggered_run(ti: RuntimeTaskInstance, store: Store, request: dict[str, Any]) -> None:
     """What TriggerDagRunOperator asked for: a queued manual run of the target DAG."""
     from riir_airflow.sdk.run_type import DagRunType, generate_run_id
     from riir_airflow.store.records import DagRunAlreadyExists, DagRunRecord
@@ -92,7 +94,9 @@ def _record_triggered_run(ti: RuntimeTaskInstance, store: "Store", request: dict
         if request.get("skip_when_already_exists"):
             raise AirflowSkipException(f"Dag run {run_id} already exists, skipping.") from None
         if not request.get("reset_dag_run"):
-            raise AirflowException(f"A Dag Run already exists for dag id {record.dag_id} with run id {run_id}") from None
+            raise AirflowException(
+                f"A Dag Run already exists for dag id {record.dag_id} with run id {run_id}"
+            ) from None
         store.delete_dag_run(record.dag_id, run_id)
         store.create_dag_run(record)
     log.info("Triggered DAG %s run %s", record.dag_id, run_id)
@@ -110,11 +114,11 @@ def _call_callbacks(callbacks: Any, context: dict[str, Any], what: str) -> None:
 
 
 def run_try(
-    task: "BaseOperator",
-    record: "TaskInstanceRecord",
-    run: "DagRunRecord",
-    store: "Store",
-    clock: "Clock",
+    task: BaseOperator,
+    record: TaskInstanceRecord,
+    run: DagRunRecord,
+    store: Store,
+    clock: Clock,
 ) -> TryOutcome:
     """Run the try described by `record` (try_number already advanced, state running)."""
     work = copy.copy(task)  # rendering replaces attributes on this copy only
@@ -153,8 +157,14 @@ def run_try(
             os.environ.update(saved_env)
             if ti.rendered_fields:
                 store.set_rendered_fields(
-                    ti.dag_id, ti.run_id, ti.task_id, ti.map_index,
-                    {**(store.get_rendered_fields(ti.dag_id, ti.run_id, ti.task_id, ti.map_index) or {}), **ti.rendered_fields},
+                    ti.dag_id,
+                    ti.run_id,
+                    ti.task_id,
+                    ti.map_index,
+                    {
+                        **(store.get_rendered_fields(ti.dag_id, ti.run_id, ti.task_id, ti.map_index) or {}),
+                        **ti.rendered_fields,
+                    },
                 )
 
         state = outcome_of_try(task, record.try_number, error_kind_of(error), max_tries=record.max_tries)
@@ -164,7 +174,11 @@ def run_try(
             log.info("Skipping task: %s", error)
         log.info(
             "Marking task as %s. dag_id=%s, task_id=%s, run_id=%s, try_number=%s",
-            state.value.upper(), ti.dag_id, ti.task_id, ti.run_id, ti.try_number,
+            state.value.upper(),
+            ti.dag_id,
+            ti.task_id,
+            ti.run_id,
+            ti.try_number,
         )
         if error is not None:
             context["exception"] = error

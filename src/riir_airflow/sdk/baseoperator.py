@@ -35,8 +35,12 @@ def operator_defaults() -> dict[str, Any]:
     return {
         "owner": conf.get("operators", "default_owner", fallback="airflow"),
         "retries": conf.getint("core", "default_task_retries", fallback=0),
-        "retry_delay": datetime.timedelta(seconds=conf.getfloat("core", "default_task_retry_delay", fallback=300)),
-        "max_retry_delay_cap": datetime.timedelta(seconds=conf.getfloat("core", "max_task_retry_delay", fallback=86400)),
+        "retry_delay": datetime.timedelta(
+            seconds=conf.getfloat("core", "default_task_retry_delay", fallback=300)
+        ),
+        "max_retry_delay_cap": datetime.timedelta(
+            seconds=conf.getfloat("core", "max_task_retry_delay", fallback=86400)
+        ),
         "execution_timeout": datetime.timedelta(seconds=int(timeout)) if timeout else None,
         "weight_rule": conf.get("core", "default_task_weight_rule", fallback="downstream"),
         "queue": conf.get("operators", "default_queue", fallback="default"),
@@ -199,7 +203,9 @@ class BaseOperator(DependencyMixin):
         self.pool_slots = pool_slots
         self.sla = sla
         self.execution_timeout = (
-            _as_timedelta(execution_timeout) if execution_timeout is not None else defaults["execution_timeout"]
+            _as_timedelta(execution_timeout)
+            if execution_timeout is not None
+            else defaults["execution_timeout"]
         )
         self.on_execute_callback = on_execute_callback
         self.on_failure_callback = on_failure_callback
@@ -212,7 +218,9 @@ class BaseOperator(DependencyMixin):
         self.resources = resources
         self.run_as_user = run_as_user
         self.map_index_template = map_index_template
-        self.max_active_tis_per_dag = max_active_tis_per_dag if max_active_tis_per_dag is not None else task_concurrency
+        self.max_active_tis_per_dag = (
+            max_active_tis_per_dag if max_active_tis_per_dag is not None else task_concurrency
+        )
         self.max_active_tis_per_dagrun = max_active_tis_per_dagrun
         self.executor = executor
         self.executor_config = executor_config or {}
@@ -220,7 +228,13 @@ class BaseOperator(DependencyMixin):
         self.multiple_outputs = multiple_outputs
         self.inlets = list(inlets) if isinstance(inlets, (list, tuple)) else ([inlets] if inlets else [])
         self.outlets = list(outlets) if isinstance(outlets, (list, tuple)) else ([outlets] if outlets else [])
-        self.doc, self.doc_md, self.doc_json, self.doc_yaml, self.doc_rst = doc, doc_md, doc_json, doc_yaml, doc_rst
+        self.doc, self.doc_md, self.doc_json, self.doc_yaml, self.doc_rst = (
+            doc,
+            doc_md,
+            doc_json,
+            doc_yaml,
+            doc_rst,
+        )
         self.task_display_name = task_display_name
         self.logger_name = logger_name
         self.allow_nested_operators = allow_nested_operators
@@ -323,7 +337,9 @@ class BaseOperator(DependencyMixin):
                     node.set_upstream(self)
                 continue
             if not isinstance(node, DependencyMixin):
-                raise TypeError(f"Relationships can only be set between operators; received {type(node).__name__}")
+                raise TypeError(
+                    f"Relationships can only be set between operators; received {type(node).__name__}"
+                )
             targets = node.leaves if upstream else node.roots
             for task in targets:
                 if not isinstance(task, BaseOperator):
@@ -333,7 +349,9 @@ class BaseOperator(DependencyMixin):
     def _link(self, task: BaseOperator, upstream: bool, edge_modifier: Any) -> None:
         dag = self._dag or task._dag
         if dag is None:
-            raise ValueError(f"Tried to create relationships between tasks that don't have DAGs yet: {self}, {task}")
+            raise ValueError(
+                f"Tried to create relationships between tasks that don't have DAGs yet: {self}, {task}"
+            )
         if self._dag is not None and task._dag is not None and self._dag is not task._dag:
             raise ValueError(f"Tried to set relationships between tasks in more than one DAG: {self}, {task}")
         self.dag = dag
@@ -420,7 +438,7 @@ class BaseOperator(DependencyMixin):
         trigger: Any,
         method_name: str,
         kwargs: dict[str, Any] | None = None,
-        timeout: datetime.timedelta | int | float | None = None,
+        timeout: datetime.timedelta | float | None = None,
     ) -> None:
         from riir_airflow.sdk.exceptions import TaskDeferred
 
@@ -448,17 +466,30 @@ class BaseOperator(DependencyMixin):
             value = getattr(self, field)
             setattr(self, field, render_value(value, context, env, template_ext=self.template_ext))
 
-    def render_template(self, content: Any, context: Context, jinja_env: Any = None, seen_oids: set[int] | None = None) -> Any:
+    def render_template(
+        self, content: Any, context: Context, jinja_env: Any = None, seen_oids: set[int] | None = None
+    ) -> Any:
         from riir_airflow.sdk.templating import render_value
 
-        return render_value(content, context, jinja_env or self.get_template_env(), template_ext=self.template_ext)
+        return render_value(
+            content, context, jinja_env or self.get_template_env(), template_ext=self.template_ext
+        )
 
     # -- 2.x-style XCom helpers ---------------------------------------------------------------
     def xcom_push(self, context: Context, key: str, value: Any) -> None:
         context["ti"].xcom_push(key=key, value=value)
 
-    def xcom_pull(self, context: Context, task_ids: Any = None, dag_id: str | None = None, key: str = "return_value", include_prior_dates: bool = False) -> Any:
-        return context["ti"].xcom_pull(task_ids=task_ids, dag_id=dag_id, key=key, include_prior_dates=include_prior_dates)
+    def xcom_pull(
+        self,
+        context: Context,
+        task_ids: Any = None,
+        dag_id: str | None = None,
+        key: str = "return_value",
+        include_prior_dates: bool = False,
+    ) -> Any:
+        return context["ti"].xcom_pull(
+            task_ids=task_ids, dag_id=dag_id, key=key, include_prior_dates=include_prior_dates
+        )
 
     def __repr__(self) -> str:
         return f"<Task({type(self).__name__}): {self.task_id}>"

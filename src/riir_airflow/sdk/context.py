@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["Context", "get_current_context", "set_current_context", "context_merge"]
+__all__ = ["Context", "context_merge", "get_current_context", "set_current_context"]
 
 
 class Context(dict):  # type: ignore[type-arg]

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Collection, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from riir_airflow.sdk.exceptions import AirflowDagCycleException, DuplicateTaskIdFound
 from riir_airflow.sdk.taskgroup import TaskGroup
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from riir_airflow.sdk.baseoperator import BaseOperator
     from riir_airflow.sdk.timetables.base import Timetable
 
-__all__ = ["DAG", "dag", "DagContext"]
+__all__ = ["DAG", "DagContext", "dag"]
 
 _ID_RE = re.compile(r"^[\w.-]+$")
 _NOTSET: Any = object()
@@ -182,16 +182,15 @@ class DAG:
         self._task_group_stack: list[TaskGroup] = []
 
     # -- construction helpers ---------------------------------------------------------------
-    def _make_timetable(self, schedule: Any, conf: Any) -> "Timetable":
+    def _make_timetable(self, schedule: Any, conf: Any) -> Timetable:
         from riir_airflow.sdk.timetables.schedule import timetable_from_schedule
 
         return timetable_from_schedule(
             schedule,
             timezone=self.timezone,
             create_cron_data_intervals=conf.getboolean("scheduler", "create_cron_data_intervals"),
-            create_delta_data_intervals=conf.getboolean(
-                "scheduler", "create_delta_data_intervals", fallback=False
-            ),
+            # None: follow create_cron_data_intervals, as Airflow 3.3 does for timedeltas.
+            create_delta_data_intervals=None,
         )
 
     def _read_doc_md(self, doc_md: str | None) -> str | None:
@@ -209,7 +208,7 @@ class DAG:
         return os.path.dirname(self.fileloc)
 
     @property
-    def tasks(self) -> list["BaseOperator"]:
+    def tasks(self) -> list[BaseOperator]:
         return list(self.task_dict.values())
 
     @property
@@ -217,11 +216,11 @@ class DAG:
         return list(self.task_dict)
 
     @property
-    def roots(self) -> list["BaseOperator"]:
+    def roots(self) -> list[BaseOperator]:
         return [t for t in self.task_dict.values() if not t.upstream_task_ids]
 
     @property
-    def leaves(self) -> list["BaseOperator"]:
+    def leaves(self) -> list[BaseOperator]:
         return [t for t in self.task_dict.values() if not t.downstream_task_ids]
 
     @property
@@ -231,7 +230,7 @@ class DAG:
     def has_task(self, task_id: str) -> bool:
         return task_id in self.task_dict
 
-    def get_task(self, task_id: str) -> "BaseOperator":
+    def get_task(self, task_id: str) -> BaseOperator:
         try:
             return self.task_dict[task_id]
         except KeyError:
@@ -239,13 +238,13 @@ class DAG:
 
             raise AirflowException(f"Task {task_id} not found") from None
 
-    def add_task(self, task: "BaseOperator") -> None:
+    def add_task(self, task: BaseOperator) -> None:
         """Register a task (called by the operator itself when it gets its DAG)."""
         if task.task_id in self.task_dict and self.task_dict[task.task_id] is not task:
             raise DuplicateTaskIdFound(f"Task id '{task.task_id}' has already been added to the DAG")
         self.task_dict[task.task_id] = task
 
-    def add_tasks(self, tasks: Iterable["BaseOperator"]) -> None:
+    def add_tasks(self, tasks: Iterable[BaseOperator]) -> None:
         for task in tasks:
             task.dag = self
 
@@ -255,7 +254,7 @@ class DAG:
     def get_edge_info(self, upstream_task_id: str, downstream_task_id: str) -> dict[str, Any]:
         return self.edge_info.get(upstream_task_id, {}).get(downstream_task_id, {})
 
-    def topological_order(self) -> list["BaseOperator"]:
+    def topological_order(self) -> list[BaseOperator]:
         """Tasks ordered so every task comes after its upstreams (definition order breaks ties)."""
         self.check_cycle()
         order: list[BaseOperator] = []
@@ -275,13 +274,17 @@ class DAG:
         for start in self.task_dict:
             if start in done:
                 continue
-            stack: list[tuple[str, Iterable[str]]] = [(start, iter(sorted(self.task_dict[start].downstream_task_ids)))]
+            stack: list[tuple[str, Iterable[str]]] = [
+                (start, iter(sorted(self.task_dict[start].downstream_task_ids)))
+            ]
             visiting.add(start)
             while stack:
                 node, children = stack[-1]
                 for child in children:
                     if child in visiting:
-                        raise AirflowDagCycleException(f"Cycle detected in DAG: {self.dag_id}. Faulty task: {child}")
+                        raise AirflowDagCycleException(
+                            f"Cycle detected in DAG: {self.dag_id}. Faulty task: {child}"
+                        )
                     if child not in done:
                         visiting.add(child)
                         stack.append((child, iter(sorted(self.task_dict[child].downstream_task_ids))))
@@ -347,7 +350,7 @@ class DAG:
         )
 
     # -- context manager ----------------------------------------------------------------------
-    def __enter__(self) -> "DAG":
+    def __enter__(self) -> Self:
         DagContext.push(self)
         return self
 
@@ -369,8 +372,8 @@ class DAG:
 class DagContext:
     """The stack of DAGs open in `with` blocks, and DAGs registered without a module variable."""
 
-    _stack: list[DAG] = []
-    autoregistered: list[DAG] = []
+    _stack: ClassVar[list[DAG]] = []
+    autoregistered: ClassVar[list[DAG]] = []
 
     @classmethod
     def push(cls, dag: DAG) -> None:

@@ -22,27 +22,70 @@ from riir_airflow.sdk.taskgroup import TaskGroup, TaskGroupContext
 from riir_airflow.sdk.xcom_arg import XComArg, iter_xcom_args
 
 __all__ = [
-    "task",
-    "setup",
-    "teardown",
-    "task_group",
     "DecoratedOperator",
     "TaskDecorator",
-    "task_decorator_factory",
     "get_unique_task_id",
+    "setup",
+    "task",
+    "task_decorator_factory",
+    "task_group",
+    "teardown",
 ]
 
 # The context keys a TaskFlow function may take as parameters without them being passed.
 KNOWN_CONTEXT_KEYS = frozenset(
-    "conf conn dag dag_run data_interval_end data_interval_start ds ds_nodash execution_date "
-    "expanded_ti_count exception inlets inlet_events logical_date macros map_index_template "
-    "next_ds next_ds_nodash next_execution_date outlets outlet_events params "
-    "prev_data_interval_start_success prev_data_interval_end_success prev_ds prev_ds_nodash "
-    "prev_execution_date prev_execution_date_success prev_start_date_success prev_end_date_success "
-    "reason run_id task task_instance task_instance_key_str test_mode templates_dict ti "
-    "tomorrow_ds tomorrow_ds_nodash triggering_asset_events triggering_dataset_events ts "
-    "ts_nodash ts_nodash_with_tz try_number var yesterday_ds yesterday_ds_nodash "
-    "task_reschedule_count".split()
+    [
+        "conf",
+        "conn",
+        "dag",
+        "dag_run",
+        "data_interval_end",
+        "data_interval_start",
+        "ds",
+        "ds_nodash",
+        "execution_date",
+        "expanded_ti_count",
+        "exception",
+        "inlets",
+        "inlet_events",
+        "logical_date",
+        "macros",
+        "map_index_template",
+        "next_ds",
+        "next_ds_nodash",
+        "next_execution_date",
+        "outlets",
+        "outlet_events",
+        "params",
+        "prev_data_interval_start_success",
+        "prev_data_interval_end_success",
+        "prev_ds",
+        "prev_ds_nodash",
+        "prev_execution_date",
+        "prev_execution_date_success",
+        "prev_start_date_success",
+        "prev_end_date_success",
+        "reason",
+        "run_id",
+        "task",
+        "task_instance",
+        "task_instance_key_str",
+        "test_mode",
+        "templates_dict",
+        "ti",
+        "tomorrow_ds",
+        "tomorrow_ds_nodash",
+        "triggering_asset_events",
+        "triggering_dataset_events",
+        "ts",
+        "ts_nodash",
+        "ts_nodash_with_tz",
+        "try_number",
+        "var",
+        "yesterday_ds",
+        "yesterday_ds_nodash",
+        "task_reschedule_count",
+    ]
 )
 
 
@@ -67,7 +110,7 @@ def infer_multiple_outputs(function: Callable[..., Any]) -> bool:
         import typing
 
         return_type = typing.get_type_hints(function).get("return")
-    except Exception:
+    except (NameError, TypeError, AttributeError):  # unresolvable annotations: not a Mapping
         return False
     origin = getattr(return_type, "__origin__", return_type)
     return inspect.isclass(origin) and issubclass(origin, Mapping)
@@ -93,7 +136,9 @@ class DecoratedOperator(BaseOperator):
         op_kwargs = dict(op_kwargs or {})
         self._check_signature(python_callable, op_args, op_kwargs)
         task_id = get_unique_task_id(task_id, kwargs.get("dag"), kwargs.get("task_group"))
-        super().__init__(task_id=task_id, multiple_outputs=multiple_outputs, **(kwargs_to_upstream or {}), **kwargs)
+        super().__init__(
+            task_id=task_id, multiple_outputs=multiple_outputs, **(kwargs_to_upstream or {}), **kwargs
+        )
         self.python_callable = python_callable
         self.op_args = op_args
         self.op_kwargs = op_kwargs
@@ -130,7 +175,9 @@ class TaskDecorator:
     ) -> None:
         self.function = function
         self.operator_class = operator_class
-        self.multiple_outputs = infer_multiple_outputs(function) if multiple_outputs is None else multiple_outputs
+        self.multiple_outputs = (
+            infer_multiple_outputs(function) if multiple_outputs is None else multiple_outputs
+        )
         self.kwargs = dict(kwargs or {})
         self.on_create = on_create
         functools.update_wrapper(self, function)
@@ -149,7 +196,7 @@ class TaskDecorator:
             self.on_create(operator)
         return XComArg(operator)
 
-    def override(self, **kwargs: Any) -> "TaskDecorator":
+    def override(self, **kwargs: Any) -> TaskDecorator:
         multiple_outputs = kwargs.pop("multiple_outputs", self.multiple_outputs)
         return TaskDecorator(
             self.function, self.operator_class, multiple_outputs, {**self.kwargs, **kwargs}, self.on_create
@@ -215,12 +262,16 @@ def setup(func: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
     return wrap(func) if func is not None else wrap
 
 
-def teardown(func: Callable[..., Any] | None = None, *, on_failure_fail_dagrun: bool = False, **kwargs: Any) -> Any:
+def teardown(
+    func: Callable[..., Any] | None = None, *, on_failure_fail_dagrun: bool = False, **kwargs: Any
+) -> Any:
     """`@teardown`: a TaskFlow task marked as a teardown task."""
 
     def wrap(fn: Callable[..., Any]) -> TaskDecorator:
         decorator = task.python(fn, **kwargs) if not isinstance(fn, TaskDecorator) else fn
-        decorator.on_create = lambda op: op.as_teardown(on_failure_fail_dagrun=on_failure_fail_dagrun) and None
+        decorator.on_create = lambda op: (
+            op.as_teardown(on_failure_fail_dagrun=on_failure_fail_dagrun) and None
+        )
         return decorator
 
     return wrap(func) if func is not None else wrap
@@ -246,7 +297,7 @@ class TaskGroupDecorator:
         # otherwise the whole group is the node.
         return result if result is not None else group
 
-    def override(self, **kwargs: Any) -> "TaskGroupDecorator":
+    def override(self, **kwargs: Any) -> TaskGroupDecorator:
         return TaskGroupDecorator(self.function, **{**self.tg_kwargs, **kwargs})
 
 

@@ -7,6 +7,7 @@ implements `DependencyMixin`: it names its `roots` (what an upstream edge attach
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,12 +31,12 @@ class DependencyMixin:
         self.set_upstream(other)
         return other
 
-    def __rrshift__(self, other: Any) -> "DependencyMixin":
+    def __rrshift__(self, other: Any) -> DependencyMixin:
         # [a, b] >> self
         self.__lshift__(other)
         return self
 
-    def __rlshift__(self, other: Any) -> "DependencyMixin":
+    def __rlshift__(self, other: Any) -> DependencyMixin:
         # [a, b] << self
         self.__rshift__(other)
         return self
@@ -51,7 +52,7 @@ def _as_list(value: Any) -> list[Any]:
 
 def chain(*elements: Any) -> None:
     """Link elements one after the other; two adjacent lists link pairwise (equal lengths)."""
-    for up, down in zip(elements, elements[1:]):
+    for up, down in itertools.pairwise(elements):
         up_is_node = isinstance(up, DependencyMixin)
         down_is_node = isinstance(down, DependencyMixin)
         if up_is_node and down_is_node:
@@ -76,7 +77,7 @@ def chain_linear(*elements: Any) -> None:
     """Link every node of each element to every node of the next element."""
     if len(elements) < 2:
         raise ValueError("No dependencies were set. Did you forget to expand with `*`?")
-    for up, down in zip(elements, elements[1:]):
+    for up, down in itertools.pairwise(elements):
         for u in _as_list(up):
             for d in _as_list(down):
                 u.set_downstream(d)

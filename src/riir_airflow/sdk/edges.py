@@ -43,6 +43,6 @@ class EdgeModifier(DependencyMixin):
         dag.set_edge_info(upstream_id, downstream_id, {"label": self.label})
 
 
-def Label(label: str) -> EdgeModifier:  # noqa: N802 - Airflow's public name
+def Label(label: str) -> EdgeModifier:
     """An edge label shown between two tasks."""
     return EdgeModifier(label)

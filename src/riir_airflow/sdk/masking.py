@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["mask_secret", "redact", "is_sensitive_key", "SENSITIVE_KEY_WORDS"]
+__all__ = ["SENSITIVE_KEY_WORDS", "is_sensitive_key", "mask_secret", "redact"]
 
 SENSITIVE_KEY_WORDS = frozenset(
     {

@@ -25,7 +25,7 @@ class DagRunType(str, Enum):
         return generate_run_id(run_type=self, logical_date=logical_date, run_after=run_after)
 
     @staticmethod
-    def from_run_id(run_id: str) -> "DagRunType":
+    def from_run_id(run_id: str) -> DagRunType:
         for run_type in DagRunType:
             if run_id and run_id.startswith(f"{run_type.value}__"):
                 return run_type

@@ -26,8 +26,8 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from riir_airflow.sdk.masking import is_sensitive_key, mask_secret
 from riir_airflow.sdk.exceptions import AirflowException
+from riir_airflow.sdk.masking import is_sensitive_key, mask_secret
 
 if TYPE_CHECKING:
     from riir_airflow.compat.config import AirflowConfigParser

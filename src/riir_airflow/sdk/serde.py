@@ -11,7 +11,7 @@ import datetime
 import json
 from typing import Any
 
-__all__ = ["serialize_value", "deserialize_value", "to_plain_json"]
+__all__ = ["deserialize_value", "serialize_value", "to_plain_json"]
 
 _TAG = "__riir_type__"
 

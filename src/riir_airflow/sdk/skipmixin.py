@@ -18,7 +18,7 @@ from riir_airflow.sdk.exceptions import AirflowException
 if TYPE_CHECKING:
     from riir_airflow.sdk.context import Context
 
-__all__ = ["SkipMixin", "BranchMixIn", "BaseBranchOperator", "XCOM_SKIPMIXIN_KEY"]
+__all__ = ["XCOM_SKIPMIXIN_KEY", "BaseBranchOperator", "BranchMixIn", "SkipMixin"]
 
 XCOM_SKIPMIXIN_KEY = "skipmixin_key"
 XCOM_SKIPMIXIN_FOLLOWED = "followed"
@@ -69,7 +69,7 @@ class SkipMixin:
 class BranchMixIn(SkipMixin):
     """Turn a branch choice into skips."""
 
-    def do_branch(self, context: "Context", branches_to_execute: None | str | Iterable[str]) -> Any:
+    def do_branch(self, context: Context, branches_to_execute: None | str | Iterable[str]) -> Any:
         self.skip_all_except(context["ti"], branches_to_execute)
         return branches_to_execute
 
@@ -77,8 +77,8 @@ class BranchMixIn(SkipMixin):
 class BaseBranchOperator(BaseOperator, BranchMixIn):
     """Subclass and implement `choose_branch(context)` returning task id(s) to follow."""
 
-    def choose_branch(self, context: "Context") -> str | Iterable[str] | None:
+    def choose_branch(self, context: Context) -> str | Iterable[str] | None:
         raise NotImplementedError
 
-    def execute(self, context: "Context") -> Any:
+    def execute(self, context: Context) -> Any:
         return self.do_branch(context, self.choose_branch(context))

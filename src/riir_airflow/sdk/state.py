@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["TaskInstanceState", "DagRunState", "State", "FINISHED_TI_STATES", "UNFINISHED_TI_STATES"]
+__all__ = ["FINISHED_TI_STATES", "UNFINISHED_TI_STATES", "DagRunState", "State", "TaskInstanceState"]
 
 
 class TaskInstanceState(str, Enum):

@@ -7,7 +7,7 @@ created inside it, and links its roots/leaves when it is on either side of `>>`.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from riir_airflow.sdk.dependencies import DependencyMixin
 
@@ -27,8 +27,8 @@ class TaskGroup(DependencyMixin):
         self,
         group_id: str | None,
         prefix_group_id: bool = True,
-        parent_group: "TaskGroup | None" = None,
-        dag: "DAG | None" = None,
+        parent_group: TaskGroup | None = None,
+        dag: DAG | None = None,
         default_args: dict[str, Any] | None = None,
         tooltip: str = "",
         ui_color: str = "CornflowerBlue",
@@ -114,7 +114,7 @@ class TaskGroup(DependencyMixin):
             return f"{self.group_id}.{label}"
         return label
 
-    def add(self, node: "BaseOperator | TaskGroup") -> None:
+    def add(self, node: BaseOperator | TaskGroup) -> None:
         key = node.node_id
         assert key is not None
         if key in self.children:
@@ -132,7 +132,7 @@ class TaskGroup(DependencyMixin):
         self.children[key] = node
 
     # -- membership ---------------------------------------------------------------------------
-    def iter_tasks(self) -> list["BaseOperator"]:
+    def iter_tasks(self) -> list[BaseOperator]:
         """Every task in this group and its nested groups, in definition order."""
         out: list[BaseOperator] = []
         for child in self.children.values():
@@ -142,22 +142,22 @@ class TaskGroup(DependencyMixin):
                 out.append(child)
         return out
 
-    def get_roots(self) -> list["BaseOperator"]:
+    def get_roots(self) -> list[BaseOperator]:
         tasks = self.iter_tasks()
         ids = {t.task_id for t in tasks}
         return [t for t in tasks if not (t.upstream_task_ids & ids)]
 
-    def get_leaves(self) -> list["BaseOperator"]:
+    def get_leaves(self) -> list[BaseOperator]:
         tasks = self.iter_tasks()
         ids = {t.task_id for t in tasks}
         return [t for t in tasks if not (t.downstream_task_ids & ids)]
 
     @property
-    def roots(self) -> list["BaseOperator"]:
+    def roots(self) -> list[BaseOperator]:
         return self.get_roots()
 
     @property
-    def leaves(self) -> list["BaseOperator"]:
+    def leaves(self) -> list[BaseOperator]:
         return self.get_leaves()
 
     # -- dependencies -------------------------------------------------------------------------
@@ -170,7 +170,7 @@ class TaskGroup(DependencyMixin):
             leaf.set_downstream(other, edge_modifier=edge_modifier)
 
     # -- context manager ----------------------------------------------------------------------
-    def __enter__(self) -> "TaskGroup":
+    def __enter__(self) -> Self:
         TaskGroupContext.push(self)
         return self
 
@@ -184,7 +184,7 @@ class TaskGroup(DependencyMixin):
 class TaskGroupContext:
     """The stack of `with TaskGroup(...)` blocks currently open."""
 
-    _stack: list[TaskGroup] = []
+    _stack: ClassVar[list[TaskGroup]] = []
 
     @classmethod
     def push(cls, group: TaskGroup) -> None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from riir_airflow.sdk.dag import DAG
 
-__all__ = ["template_env_for", "render_value", "literal", "LiteralValue", "FILTERS"]
+__all__ = ["FILTERS", "LiteralValue", "literal", "render_value", "template_env_for"]
 
 
 def _ds(value: datetime.datetime | None) -> str | None:
@@ -82,7 +82,7 @@ def _environment_classes() -> tuple[type, type]:
     return SandboxedEnvironment, NativeEnvironment
 
 
-def template_env_for(dag: "DAG | None", *, native: bool = False) -> "jinja2.Environment":
+def template_env_for(dag: DAG | None, *, native: bool = False) -> jinja2.Environment:
     """The Jinja environment for a DAG's templates (cached on the DAG, one per mode)."""
     cache = getattr(dag, "_riir_template_envs", None) if dag is not None else None
     if cache is not None and native in cache:
@@ -120,7 +120,7 @@ def template_env_for(dag: "DAG | None", *, native: bool = False) -> "jinja2.Envi
 def render_value(
     value: Any,
     context: Any,
-    env: "jinja2.Environment",
+    env: jinja2.Environment,
     *,
     template_ext: Sequence[str] = (),
     _seen: set[int] | None = None,

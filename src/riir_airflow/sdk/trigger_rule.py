@@ -40,7 +40,7 @@ class TriggerRule(str, Enum):
         return {member.value for member in cls}
 
     @classmethod
-    def canonical(cls, value: "str | TriggerRule") -> "TriggerRule":
+    def canonical(cls, value: str | TriggerRule) -> TriggerRule:
         """The rule a value means, with the 2.x aliases resolved; ValueError if unknown."""
         try:
             rule = cls(value)

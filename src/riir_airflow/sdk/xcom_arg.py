@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from riir_airflow.sdk.baseoperator import BaseOperator
     from riir_airflow.sdk.context import Context
 
-__all__ = ["XComArg", "PlainXComArg", "XCOM_RETURN_KEY", "iter_xcom_args"]
+__all__ = ["XCOM_RETURN_KEY", "PlainXComArg", "XComArg", "iter_xcom_args"]
 
 XCOM_RETURN_KEY = "return_value"
 
@@ -24,20 +24,20 @@ XCOM_RETURN_KEY = "return_value"
 class XComArg(DependencyMixin):
     """`XComArg(task, key="return_value")`: the value `task` pushes under `key`."""
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> "XComArg":
+    def __new__(cls, *args: Any, **kwargs: Any) -> XComArg:  # noqa: PYI034 - XComArg(...) builds a PlainXComArg
         if cls is XComArg:
             return super().__new__(PlainXComArg)
         return super().__new__(cls)
 
-    def resolve(self, context: "Context") -> Any:
+    def resolve(self, context: Context) -> Any:
         raise NotImplementedError
 
-    def iter_references(self) -> Iterator[tuple["BaseOperator", str]]:
+    def iter_references(self) -> Iterator[tuple[BaseOperator, str]]:
         raise NotImplementedError
 
 
 class PlainXComArg(XComArg):
-    def __init__(self, operator: "BaseOperator", key: str = XCOM_RETURN_KEY) -> None:
+    def __init__(self, operator: BaseOperator, key: str = XCOM_RETURN_KEY) -> None:
         self.operator = operator
         self.key = key
 
@@ -49,7 +49,7 @@ class PlainXComArg(XComArg):
     def __hash__(self) -> int:
         return hash((id(self.operator), self.key))
 
-    def __getitem__(self, key: str) -> "PlainXComArg":
+    def __getitem__(self, key: str) -> PlainXComArg:
         if self.key != XCOM_RETURN_KEY:
             raise ValueError("XComArg only supports one level of indexing")
         return PlainXComArg(self.operator, key)
@@ -69,11 +69,11 @@ class PlainXComArg(XComArg):
         )
 
     @property
-    def roots(self) -> list["BaseOperator"]:
+    def roots(self) -> list[BaseOperator]:
         return [self.operator]
 
     @property
-    def leaves(self) -> list["BaseOperator"]:
+    def leaves(self) -> list[BaseOperator]:
         return [self.operator]
 
     def set_upstream(self, other: Any, edge_modifier: Any = None) -> None:
@@ -82,10 +82,10 @@ class PlainXComArg(XComArg):
     def set_downstream(self, other: Any, edge_modifier: Any = None) -> None:
         self.operator.set_downstream(other, edge_modifier=edge_modifier)
 
-    def iter_references(self) -> Iterator[tuple["BaseOperator", str]]:
+    def iter_references(self) -> Iterator[tuple[BaseOperator, str]]:
         yield self.operator, self.key
 
-    def resolve(self, context: "Context") -> Any:
+    def resolve(self, context: Context) -> Any:
         from riir_airflow.sdk.exceptions import XComNotFound
         from riir_airflow.sdk.types import NOTSET
 
@@ -98,11 +98,11 @@ class PlainXComArg(XComArg):
         raise XComNotFound(ti.dag_id, self.operator.task_id, self.key)
 
     # Setup/teardown sugar on the produced task.
-    def as_setup(self) -> "PlainXComArg":
+    def as_setup(self) -> PlainXComArg:
         self.operator.as_setup()
         return self
 
-    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> "PlainXComArg":
+    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> PlainXComArg:
         self.operator.as_teardown(setups=setups, on_failure_fail_dagrun=on_failure_fail_dagrun)
         return self
 

@@ -11,14 +11,14 @@ from riir_airflow.store.records import (
 )
 
 __all__ = [
-    "Store",
-    "DagRunRecord",
-    "TaskInstanceRecord",
-    "XComRecord",
     "ConnectionRecord",
-    "VariableRecord",
     "DagRunAlreadyExists",
+    "DagRunRecord",
     "LocalStore",
+    "Store",
+    "TaskInstanceRecord",
+    "VariableRecord",
+    "XComRecord",
 ]
 
 

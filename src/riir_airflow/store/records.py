@@ -14,12 +14,12 @@ from typing import Any
 from riir_airflow.sdk.state import DagRunState, TaskInstanceState
 
 __all__ = [
+    "ConnectionRecord",
+    "DagRunAlreadyExists",
     "DagRunRecord",
     "TaskInstanceRecord",
-    "XComRecord",
-    "ConnectionRecord",
     "VariableRecord",
-    "DagRunAlreadyExists",
+    "XComRecord",
 ]
 
 

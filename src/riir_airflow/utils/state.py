@@ -2,4 +2,4 @@
 
 from riir_airflow.sdk.state import DagRunState, State, TaskInstanceState
 
-__all__ = ["State", "DagRunState", "TaskInstanceState"]
+__all__ = ["DagRunState", "State", "TaskInstanceState"]

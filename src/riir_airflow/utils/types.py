@@ -3,4 +3,4 @@
 from riir_airflow.sdk.run_type import DagRunType
 from riir_airflow.sdk.types import NOTSET, ArgNotSet
 
-__all__ = ["DagRunType", "NOTSET", "ArgNotSet"]
+__all__ = ["NOTSET", "ArgNotSet", "DagRunType"]

@@ -10,14 +10,21 @@ from riir_airflow.providers.standard.operators.python import determine_kwargs
 from riir_airflow.sdk.context import Context, context_merge
 from riir_airflow.sdk.decorators import DecoratedOperator, task_decorator_factory
 
-__all__ = ["bash_task", "BashDecoratedOperator"]
+__all__ = ["BashDecoratedOperator", "bash_task"]
 
 
 class BashDecoratedOperator(DecoratedOperator, BashOperator):
     custom_operator_name = "@task.bash"
     template_fields = (*BashOperator.template_fields, "op_args", "op_kwargs")
 
-    def __init__(self, *, python_callable: Callable[..., Any], op_args: Any = None, op_kwargs: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        python_callable: Callable[..., Any],
+        op_args: Any = None,
+        op_kwargs: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             python_callable=python_callable,
             op_args=op_args,

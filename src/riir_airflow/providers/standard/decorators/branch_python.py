@@ -9,13 +9,20 @@ from riir_airflow.providers.standard.decorators.python import python_operator_kw
 from riir_airflow.providers.standard.operators.python import BranchPythonOperator
 from riir_airflow.sdk.decorators import DecoratedOperator, task_decorator_factory
 
-__all__ = ["branch_task", "BranchPythonDecoratedOperator"]
+__all__ = ["BranchPythonDecoratedOperator", "branch_task"]
 
 
 class BranchPythonDecoratedOperator(DecoratedOperator, BranchPythonOperator):
     custom_operator_name = "@task.branch"
 
-    def __init__(self, *, python_callable: Callable[..., Any], op_args: Any = None, op_kwargs: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        python_callable: Callable[..., Any],
+        op_args: Any = None,
+        op_kwargs: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             python_callable=python_callable,
             op_args=op_args,
@@ -25,7 +32,9 @@ class BranchPythonDecoratedOperator(DecoratedOperator, BranchPythonOperator):
         )
 
 
-def branch_task(python_callable: Callable[..., Any] | None = None, multiple_outputs: bool | None = None, **kwargs: Any) -> Any:
+def branch_task(
+    python_callable: Callable[..., Any] | None = None, multiple_outputs: bool | None = None, **kwargs: Any
+) -> Any:
     return task_decorator_factory(
         python_callable,
         decorated_operator_class=BranchPythonDecoratedOperator,

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Container, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from riir_airflow.sdk.baseoperator import BaseOperator
 from riir_airflow.sdk.context import Context
@@ -33,7 +33,7 @@ def run_bash(command: str, env: dict[str, str], cwd: str | None, encoding: str =
             cwd=cwd,
             env=env,
             start_new_session=True,
-            preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_DFL),
+            restore_signals=True,  # SIGPIPE back to default in the child, as bash expects
         )
         try:
             line = ""
@@ -53,7 +53,7 @@ def run_bash(command: str, env: dict[str, str], cwd: str | None, encoding: str =
 
 class BashOperator(BaseOperator):
     template_fields: Sequence[str] = ("bash_command", "env", "cwd")
-    template_fields_renderers = {"bash_command": "bash", "env": "json"}
+    template_fields_renderers: ClassVar[dict[str, str]] = {"bash_command": "bash", "env": "json"}
     template_ext: Sequence[str] = (".sh", ".bash")
     ui_color = "#f0ede4"
 

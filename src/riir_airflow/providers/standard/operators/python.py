@@ -9,24 +9,26 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from riir_airflow.sdk.baseoperator import BaseOperator
 from riir_airflow.sdk.context import Context, context_merge, get_current_context
 from riir_airflow.sdk.skipmixin import XCOM_SKIPMIXIN_KEY, BranchMixIn, SkipMixin
 
 __all__ = [
-    "PythonOperator",
     "BranchPythonOperator",
+    "PythonOperator",
     "ShortCircuitOperator",
-    "get_current_context",
     "determine_kwargs",
+    "get_current_context",
 ]
 
 log = logging.getLogger("riir_airflow.task")
 
 
-def determine_kwargs(python_callable: Callable[..., Any], args: Collection[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+def determine_kwargs(
+    python_callable: Callable[..., Any], args: Collection[Any], kwargs: Mapping[str, Any]
+) -> dict[str, Any]:
     """The keyword arguments to call `python_callable` with, picked from `kwargs`."""
     signature = inspect.signature(python_callable)
     parameters = list(signature.parameters.items())
@@ -50,7 +52,7 @@ class PythonOperator(BaseOperator):
     """Run a Python callable; its return value becomes the `return_value` XCom."""
 
     template_fields: Sequence[str] = ("templates_dict", "op_args", "op_kwargs")
-    template_fields_renderers = {"templates_dict": "json", "op_args": "py", "op_kwargs": "py"}
+    template_fields_renderers: ClassVar[dict[str, str]] = {"templates_dict": "json", "op_args": "py", "op_kwargs": "py"}
     ui_color = "#ffefeb"
     shallow_copy_attrs: Sequence[str] = ("python_callable", "op_kwargs")
 

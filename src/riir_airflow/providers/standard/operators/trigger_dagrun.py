@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from riir_airflow.sdk.baseoperator import BaseOperator
 from riir_airflow.sdk.exceptions import DagRunTriggerException
 
-__all__ = ["TriggerDagRunOperator", "XCOM_RUN_ID"]
+__all__ = ["XCOM_RUN_ID", "TriggerDagRunOperator"]
 
 XCOM_RUN_ID = "trigger_run_id"
 
@@ -28,7 +28,7 @@ class TriggerDagRunOperator(BaseOperator):
         "wait_for_completion",
         "skip_when_already_exists",
     )
-    template_fields_renderers = {"conf": "py"}
+    template_fields_renderers: ClassVar[dict[str, str]] = {"conf": "py"}
     ui_color = "#ffefeb"
 
     def __init__(
