@@ -185,13 +185,16 @@ class PssSampler:
         self.interval = interval
         self.peak_kib = 0
         self.samples = 0
+        self.max_procs = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            v = tree_pss_kib(self.pid)
+            pids = process_tree(self.pid)
+            v = sum(pss_kib(p) for p in pids)
             if v:
+                self.max_procs = max(self.max_procs, len(pids))
                 self.samples += 1
                 self.peak_kib = max(self.peak_kib, v)
             self._stop.wait(self.interval)
@@ -238,4 +241,5 @@ def run_timed(
         "stderr": stderr,
         "peak_pss_kib": sampler.peak_kib if sampler else None,
         "pss_samples": sampler.samples if sampler else None,
+        "max_procs": sampler.max_procs if sampler else None,
     }
