@@ -155,6 +155,20 @@ class TaskInstanceContract:
                 assert_utc(value)
             assert got.next_attempt_at == at(1, 3)
 
+    # -- delete one instance ----------------------------------------------------------------
+    def test_delete_task_instance_removes_it_with_history_and_xcoms_and_nothing_else(self, store: Store) -> None:
+        store.create_dag_run(run("r1"))
+        store.put_task_instances(
+            [ti("m", map_index=-1, state=S.FAILED, try_number=1), ti("m", map_index=0, state=S.SUCCESS, try_number=1)]
+        )
+        store.set_xcom(xcom("m", map_index=-1))
+        store.set_xcom(xcom("m", map_index=0))
+        store.delete_task_instance("dag_a", "r1", "m", -1)
+        assert [r.key for r in store.get_task_instances("dag_a", "r1")] == [("m", 0)]
+        assert store.get_task_instance_tries("dag_a", "r1", "m", -1) == []
+        assert [x.map_index for x in store.get_xcoms("dag_a", run_id="r1")] == [0]
+        store.delete_task_instance("dag_a", "r1", "missing", -1)  # no error
+
     # -- clear ----------------------------------------------------------------------------
     def test_clear_resets_state_to_none_and_keeps_try_number_and_history(self, store: Store) -> None:
         store.create_dag_run(run("r1"))

@@ -151,7 +151,7 @@ class DagRunner:
                 # Like one pass of Airflow's dag.test(): run everything that was ready, then
                 # decide again (a branch may have skipped a later one meanwhile).
                 for key in decision.ready:
-                    if tis[key].state in (_S.NONE, _S.UP_FOR_RETRY, _S.UP_FOR_RESCHEDULE):
+                    if key in tis and tis[key].state in (_S.NONE, _S.UP_FOR_RETRY, _S.UP_FOR_RESCHEDULE):
                         self._run_one(run, tis, key)
             elif decision.changes:
                 continue  # flags set in this pass are counted by the next one
@@ -165,10 +165,41 @@ class DagRunner:
         limit = self.dag.dagrun_timeout
         return bool(limit and run.start_date and self.clock.now() - run.start_date > limit)
 
+    def _expand(self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], key: tuple[str, int]) -> None:
+        """Replace a mapped task's placeholder by its instances (or skip it when there are none)."""
+        from riir_airflow.runtime.mapping import expanded_instances
+
+        placeholder = tis[key]
+        try:
+            instances = expanded_instances(self.dag.task_dict[key[0]], placeholder, run, self.store, self.clock)
+        except Exception as exc:  # noqa: BLE001 - an input that cannot be expanded fails the task
+            log.error("Cannot expand %s: %s", key[0], exc)
+            placeholder.state, placeholder.note = _S.FAILED, f"{type(exc).__name__}: {exc}"
+            self.store.put_task_instances([placeholder])
+            return
+        if not instances:
+            log.info("Mapped task %s has nothing to map over: skipped", key[0])
+            placeholder.state = _S.SKIPPED
+            self.store.put_task_instances([placeholder])
+            return
+        del tis[key]
+        self.store.delete_task_instance(run.dag_id, run.run_id, key[0], -1)
+        for instance in instances:
+            tis[instance.key] = instance
+        self.store.put_task_instances(instances)
+        log.info("Expanded %s into %d instances", key[0], len(instances))
+
     def _run_one(
         self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], key: tuple[str, int]
     ) -> None:
         task = self.dag.task_dict[key[0]]
+        if task.is_mapped:
+            if key[1] < 0:
+                self._expand(run, tis, key)
+                return
+            from riir_airflow.runtime.mapping import operator_for_instance
+
+            task = operator_for_instance(task, key[1], run, self.store, self.clock)
         ti = tis[key]
         if ti.state is not _S.UP_FOR_RESCHEDULE:
             ti.try_number += 1

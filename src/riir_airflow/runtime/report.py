@@ -34,7 +34,7 @@ def run_report(store: Store, run: DagRunRecord) -> dict[str, Any]:
         }
         fields = store.get_rendered_fields(run.dag_id, run.run_id, ti.task_id, ti.map_index)
         if fields:
-            rendered[ti.task_id] = fields
+            rendered[ti_report_key(ti.task_id, ti.map_index)] = fields
     return {
         "dag_id": run.dag_id,
         "run_id": run.run_id,

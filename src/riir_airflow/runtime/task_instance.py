@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from riir_airflow.engine import branch_skips, short_circuit_skips
 from riir_airflow.sdk.exceptions import DownstreamTasksSkipped
+from riir_airflow.sdk.lazy_sequence import LazyXComSequence
 from riir_airflow.sdk.run_type import DagRunType
 from riir_airflow.sdk.serde import deserialize_value, serialize_value
 from riir_airflow.sdk.state import TaskInstanceState
@@ -156,6 +157,8 @@ class RuntimeTaskInstance:
             if task_ids is None
             else ([task_ids] if isinstance(task_ids, str) else list(task_ids))
         )
+        if task_ids is None and map_indexes is None:
+            map_indexes = self.map_index  # this instance's own XCom
         if map_indexes is None:
             indexes: list[int] | None = None
         elif isinstance(map_indexes, int):
@@ -173,8 +176,21 @@ class RuntimeTaskInstance:
         found: dict[str, Any] = {}
         for record in records:  # newest run first: keep the first seen per task
             found.setdefault(record.task_id, deserialize_value(record.value))
+        dag = self.task.dag
+        for tid in ids:
+            # A mapped task's values, all instances in map-index order, read when used.
+            upstream = dag.task_dict.get(tid) if dag_id in (None, self.dag_id) else None
+            if upstream is not None and upstream.is_mapped and map_indexes is None:
+                found[tid] = self._mapped_values(tid, key, run_id or self.run_id)
         values = [found.get(tid, default) for tid in ids]
         return values[0] if single else values
+
+    def _mapped_values(self, task_id: str, key: str, run_id: str) -> LazyXComSequence:
+        def load() -> list[Any]:
+            records = self._store.get_xcoms(self.dag_id, run_id=run_id, task_ids=[task_id], keys=[key])
+            return [deserialize_value(r.value) for r in sorted(records, key=lambda r: r.map_index) if r.map_index >= 0]
+
+        return LazyXComSequence(load)
 
     # -- skipping (called by SkipMixin) -----------------------------------------------------
     def skip_all_except(self, followed: Iterable[str]) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from riir_airflow.engine import error_kind_of, outcome_of_try
 from riir_airflow.runtime.context import build_context, resolve_params
+from riir_airflow.runtime.mapping import check_result_for_mapping
 from riir_airflow.runtime.rendering import render_task
 from riir_airflow.runtime.task_instance import RuntimeTaskInstance
 from riir_airflow.runtime.task_logs import capture_try_logs
@@ -47,6 +48,7 @@ class TryOutcome:
 
 
 def _push_result(ti: RuntimeTaskInstance, task: BaseOperator, result: Any) -> None:
+    check_result_for_mapping(task, result)
     if result is None or not task.do_xcom_push:
         return
     if task.multiple_outputs:

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from riir_airflow.sdk.dag import DAG, DagContext, validate_key
-from riir_airflow.sdk.dependencies import DependencyMixin, chain, chain_linear, cross_downstream
+from riir_airflow.sdk.dependencies import chain, chain_linear, cross_downstream
+from riir_airflow.sdk.node import TaskNode
 from riir_airflow.sdk.taskgroup import TaskGroup, TaskGroupContext
 from riir_airflow.sdk.trigger_rule import TriggerRule
 
 if TYPE_CHECKING:
     from riir_airflow.sdk.context import Context
-    from riir_airflow.sdk.xcom_arg import XComArg
+    from riir_airflow.sdk.mappedoperator import OperatorPartial
 
 __all__ = ["BaseOperator", "chain", "chain_linear", "cross_downstream", "operator_defaults"]
 
@@ -89,13 +90,19 @@ def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
+def is_unmapping() -> bool:
+    from riir_airflow.sdk.mappedoperator import is_unmapping as unmapping_now
+
+    return unmapping_now()
+
+
 def _as_timedelta(value: Any) -> datetime.timedelta | None:
     if value is None or isinstance(value, datetime.timedelta):
         return value
     return datetime.timedelta(seconds=float(value))
 
 
-class BaseOperator(DependencyMixin):
+class BaseOperator(TaskNode):
     """A task template: subclass and implement `execute(context)`."""
 
     template_fields: ClassVar[Sequence[str]] = ()
@@ -247,6 +254,10 @@ class BaseOperator(DependencyMixin):
         self.upstream_task_ids: set[str] = set()
         self.downstream_task_ids: set[str] = set()
         self._dag: DAG | None = None
+        if is_unmapping():  # an instance of a mapped task: the MappedOperator is the DAG's node
+            self.task_group = None
+            self.task_id = task_id
+            return
         group = task_group or TaskGroupContext.current()
         dag = dag or DagContext.current() or (group.dag if group else None)
         if group is not None and dag is not None and group.dag is not dag:
@@ -256,14 +267,12 @@ class BaseOperator(DependencyMixin):
         if dag is not None:
             self.dag = dag
 
-    # -- identity ---------------------------------------------------------------------------
-    @property
-    def node_id(self) -> str:
-        return self.task_id
+    @classmethod
+    def partial(cls, **kwargs: Any) -> OperatorPartial:
+        """Fix some arguments; `.expand(...)` / `.expand_kwargs(...)` then maps over the rest."""
+        from riir_airflow.sdk.mappedoperator import OperatorPartial
 
-    @property
-    def label(self) -> str:
-        return self._user_task_id
+        return OperatorPartial(cls, kwargs)
 
     @property
     def task_type(self) -> str:
@@ -273,130 +282,17 @@ class BaseOperator(DependencyMixin):
     def operator_name(self) -> str:
         return getattr(self, "custom_operator_name", None) or type(self).__name__
 
-    @property
-    def dag(self) -> DAG:
-        if self._dag is None:
-            from riir_airflow.sdk.exceptions import AirflowException
-
-            raise AirflowException(f"Operator {self} has not been assigned to a DAG yet")
-        return self._dag
-
-    @dag.setter
-    def dag(self, dag: DAG | None) -> None:
-        if dag is None or dag is self._dag:
-            return
-        if self._dag is not None:
-            raise ValueError(f"The DAG assigned to {self} can not be changed.")
-        if self.task_group is None or self.task_group.dag is not dag:
-            self.task_group = dag.task_group
-        dag.add_task(self)
-        self.task_group.add(self)
-        self._dag = dag
-
-    @property
-    def has_dag(self) -> bool:
-        return self._dag is not None
-
-    @property
-    def dag_id(self) -> str:
-        return self._dag.dag_id if self._dag else f"adhoc_{self.owner}"
-
-    @property
-    def roots(self) -> list[BaseOperator]:
-        return [self]
-
-    @property
-    def leaves(self) -> list[BaseOperator]:
-        return [self]
-
-    @property
-    def output(self) -> XComArg:
-        from riir_airflow.sdk.xcom_arg import XComArg
-
-        return XComArg(self)
-
     # -- relationships ------------------------------------------------------------------------
     def _set_xcomargs_dependencies(self) -> None:
         """XComArgs inside templated fields make their producing tasks upstream (as in Airflow)."""
         from riir_airflow.sdk.xcom_arg import iter_xcom_args
 
+        if is_unmapping():
+            return
         for field in self.template_fields:
             for arg in iter_xcom_args(getattr(self, field, None)):
                 for operator, _ in arg.iter_references():
                     self.set_upstream(operator)
-
-    def _set_relatives(self, other: Any, upstream: bool, edge_modifier: Any = None) -> None:
-        from riir_airflow.sdk.edges import EdgeModifier
-
-        nodes = other if isinstance(other, (list, tuple, set)) else [other]
-        for node in nodes:
-            if isinstance(node, EdgeModifier):
-                if upstream:
-                    node.set_downstream(self)
-                else:
-                    node.set_upstream(self)
-                continue
-            if not isinstance(node, DependencyMixin):
-                raise TypeError(
-                    f"Relationships can only be set between operators; received {type(node).__name__}"
-                )
-            targets = node.leaves if upstream else node.roots
-            for task in targets:
-                if not isinstance(task, BaseOperator):
-                    task = task.operator  # an XComArg's producing task
-                self._link(task, upstream, edge_modifier)
-
-    def _link(self, task: BaseOperator, upstream: bool, edge_modifier: Any) -> None:
-        dag = self._dag or task._dag
-        if dag is None:
-            raise ValueError(
-                f"Tried to create relationships between tasks that don't have DAGs yet: {self}, {task}"
-            )
-        if self._dag is not None and task._dag is not None and self._dag is not task._dag:
-            raise ValueError(f"Tried to set relationships between tasks in more than one DAG: {self}, {task}")
-        self.dag = dag
-        task.dag = dag
-        up, down = (task, self) if upstream else (self, task)
-        up.downstream_task_ids.add(down.task_id)
-        down.upstream_task_ids.add(up.task_id)
-        if edge_modifier is not None:
-            edge_modifier.add_edge_info(dag, up.task_id, down.task_id)
-
-    def set_upstream(self, other: Any, edge_modifier: Any = None) -> None:
-        self._set_relatives(other, upstream=True, edge_modifier=edge_modifier)
-
-    def set_downstream(self, other: Any, edge_modifier: Any = None) -> None:
-        self._set_relatives(other, upstream=False, edge_modifier=edge_modifier)
-
-    @property
-    def upstream_list(self) -> list[BaseOperator]:
-        return [self.dag.task_dict[t] for t in sorted(self.upstream_task_ids)]
-
-    @property
-    def downstream_list(self) -> list[BaseOperator]:
-        return [self.dag.task_dict[t] for t in sorted(self.downstream_task_ids)]
-
-    def get_direct_relative_ids(self, upstream: bool = False) -> set[str]:
-        return set(self.upstream_task_ids if upstream else self.downstream_task_ids)
-
-    def get_flat_relative_ids(self, *, upstream: bool = False) -> set[str]:
-        """Every task reachable upstream (or downstream) of this one."""
-        seen: set[str] = set()
-        frontier = list(self.get_direct_relative_ids(upstream))
-        while frontier:
-            tid = frontier.pop()
-            if tid in seen:
-                continue
-            seen.add(tid)
-            frontier.extend(self.dag.task_dict[tid].get_direct_relative_ids(upstream))
-        return seen
-
-    @property
-    def priority_weight_total(self) -> int:
-        if self.weight_rule == "absolute" or self._dag is None:
-            return self.priority_weight
-        ids = self.get_flat_relative_ids(upstream=self.weight_rule == "upstream")
-        return self.priority_weight + sum(self.dag.task_dict[t].priority_weight for t in ids)
 
     # -- setup / teardown ---------------------------------------------------------------------
     def as_setup(self) -> BaseOperator:

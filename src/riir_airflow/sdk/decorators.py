@@ -18,6 +18,7 @@ from typing import Any
 
 from riir_airflow.sdk.baseoperator import BaseOperator
 from riir_airflow.sdk.dag import DagContext
+from riir_airflow.sdk.mappedoperator import OperatorPartial, is_unmapping
 from riir_airflow.sdk.taskgroup import TaskGroup, TaskGroupContext
 from riir_airflow.sdk.xcom_arg import XComArg, iter_xcom_args
 
@@ -142,6 +143,8 @@ class DecoratedOperator(BaseOperator):
         self.python_callable = python_callable
         self.op_args = op_args
         self.op_kwargs = op_kwargs
+        if is_unmapping():
+            return
         for arg in iter_xcom_args([op_args, op_kwargs]):
             for operator, _ in arg.iter_references():
                 self.set_upstream(operator)
@@ -202,10 +205,28 @@ class TaskDecorator:
             self.function, self.operator_class, multiple_outputs, {**self.kwargs, **kwargs}, self.on_create
         )
 
-    def partial(self, **kwargs: Any) -> Any:
-        raise NotImplementedError("dynamic task mapping (partial/expand) is not available yet")
+    def partial(self, **kwargs: Any) -> OperatorPartial:
+        """Fix some of the function's arguments; `.expand(...)` maps over the others."""
+        op_kwargs = {**self.kwargs}
+        task_id = get_unique_task_id(op_kwargs.pop("task_id", self.function.__name__), op_kwargs.get("dag"), op_kwargs.get("task_group"))
+        return OperatorPartial(
+            self.operator_class,
+            {
+                "task_id": task_id,
+                "python_callable": self.function,
+                "op_args": (),
+                "op_kwargs": kwargs,
+                "multiple_outputs": self.multiple_outputs,
+                **op_kwargs,
+            },
+            mapped_into="op_kwargs",
+        )
 
-    expand = partial
+    def expand(self, **mapped_kwargs: Any) -> XComArg:
+        return self.partial().expand(**mapped_kwargs)
+
+    def expand_kwargs(self, kwargs: Any) -> XComArg:
+        return self.partial().expand_kwargs(kwargs)
 
 
 def task_decorator_factory(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["deserialize_value", "serialize_value", "to_plain_json"]
@@ -21,6 +22,8 @@ def _encode(value: Any) -> Any:
         return value
     if isinstance(value, list):
         return [_encode(v) for v in value]
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes, tuple)):
+        return [_encode(v) for v in value]  # e.g. a LazyXComSequence returned by a reducer
     if isinstance(value, dict):
         for k in value:
             if not isinstance(k, str):

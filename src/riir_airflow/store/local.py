@@ -247,6 +247,11 @@ class LocalStore:
                 if ti.try_number >= 1:
                     conn.execute(upsert_try, values)
 
+    def delete_task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
+        with self._tx(write=True) as conn:
+            for table in ("task_instance", "task_instance_history", "xcom", "rendered_fields", "task_log"):
+                conn.execute(f"DELETE FROM {table} WHERE {_TI_WHERE}", (dag_id, run_id, task_id, map_index))
+
     def get_task_instances(self, dag_id: str, run_id: str) -> list[TaskInstanceRecord]:
         """Every task instance of the run, ordered by (task_id, map_index)."""
         sql = "SELECT * FROM task_instance WHERE dag_id = ? AND run_id = ? ORDER BY task_id, map_index"

@@ -82,6 +82,11 @@ class Store(Protocol):
         """One record per try, in try order (the latest state each try reached)."""
         ...
 
+    def delete_task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
+        """Remove one task instance with its try history, XComs, rendered fields and logs
+        (a mapped task's placeholder once it is expanded). A missing one is not an error."""
+        ...
+
     def clear_task_instances(
         self, dag_id: str, run_id: str, task_ids: Sequence[str]
     ) -> None:
