@@ -42,6 +42,7 @@ def airflow_python(venv: Path) -> tuple[Path | None, str]:
         [str(py), "-c", "from importlib.metadata import version; print(version('apache-airflow'))"],
         capture_output=True,
         text=True,
+        check=False,
     )
     if res.returncode != 0:
         return None, f"{py} has no apache-airflow installed: Airflow-side figures and ratios are skipped"
@@ -91,12 +92,17 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
     print(line)
     print("  ".join("-" * w for w in widths))
+
     def numeric(c: str) -> bool:
         return bool(re.match(r"^[-+]?[\d.]+", c)) or c == "-"
 
     for r in rows:
-        print("  ".join(str(c).rjust(w) if i and numeric(str(c)) else str(c).ljust(w)
-                        for i, (c, w) in enumerate(zip(r, widths))))
+        print(
+            "  ".join(
+                str(c).rjust(w) if i and numeric(str(c)) else str(c).ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths))
+            )
+        )
 
 
 def machine_info() -> dict:
@@ -126,8 +132,21 @@ def machine_info() -> dict:
     }
 
 
+def source_info() -> dict:
+    """Which riir-airflow was measured: the repo's HEAD and whether the work tree had local edits."""
+
+    def git(*a: str) -> str:
+        r = subprocess.run(["git", "-C", str(REPO_ROOT), *a], capture_output=True, text=True, check=False)
+        return r.stdout.strip() if r.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD")
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", "src", "pyproject.toml"))
+    return {"commit": head or None, "src_modified": dirty}
+
+
 def emit_json(obj: dict) -> None:
-    """The one machine-readable line every bench script ends with."""
+    """The one machine-readable line every bench script ends with (plus machine and source info)."""
+    obj = {**obj, "machine": machine_info(), "riir_source": source_info()}
     print(json.dumps(obj, sort_keys=False, default=str), flush=True)
 
 
@@ -199,7 +218,7 @@ class PssSampler:
                 self.peak_kib = max(self.peak_kib, v)
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "PssSampler":
+    def __enter__(self) -> "PssSampler":  # noqa: UP037, PYI034
         self._thread.start()
         return self
 
@@ -218,9 +237,7 @@ def run_timed(
 ) -> dict:
     """Run ``cmd``; wall time from just before spawn to exit; optional peak tree PSS (KiB)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = PssSampler(proc.pid) if sample_memory else None
     if sampler:
         sampler.__enter__()

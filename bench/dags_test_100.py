@@ -48,7 +48,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _benchlib as bl  # noqa: E402
+import _benchlib as bl
 
 LOGICAL_DATE = "2024-03-05T00:00:00+00:00"
 DAG_ID = "bench_dags_test_100"
@@ -199,9 +199,17 @@ def run_airflow(work: Path, i: int, af_venv: Path, af_py: Path, dag_file: Path) 
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
         AIRFLOW__CORE__UNIT_TEST_MODE="False",
     )
-    mig = subprocess.run([str(af_venv / "bin" / "airflow"), "db", "migrate"], capture_output=True, text=True, env=env)
+    mig = subprocess.run(
+        [str(af_venv / "bin" / "airflow"), "db", "migrate"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     if mig.returncode != 0:
-        raise SystemExit(f"airflow db migrate failed (not part of the timing):\n{tail(mig.stdout + mig.stderr)}")
+        raise SystemExit(
+            f"airflow db migrate failed (not part of the timing):\n{tail(mig.stdout + mig.stderr)}"
+        )
     cmd = [str(af_py), "-c", AIRFLOW_CHILD, str(dag_file), DAG_ID, LOGICAL_DATE]
     r = bl.run_timed(cmd, env=env, cwd=dag_file.parent, sample_memory=True)
     r["cmd"] = [str(af_py), "-c", "<load FILE; dag.test(logical_date=...); read states back>", str(dag_file)]
@@ -209,8 +217,10 @@ def run_airflow(work: Path, i: int, af_venv: Path, af_py: Path, dag_file: Path) 
     r["run_state"] = None
     for ln in r["stdout"].splitlines():
         if ln.startswith(MARKER):
-            res = json.loads(ln[len(MARKER):])
-            r.update({k: res.get(k) for k in ("run_state", "n_tasks", "states", "total", "bash_sample", "n_xcoms")})
+            res = json.loads(ln[len(MARKER) :])
+            r.update(
+                {k: res.get(k) for k in ("run_state", "n_tasks", "states", "total", "bash_sample", "n_xcoms")}
+            )
     r["ok"] = r["rc"] == 0 and r["run_state"] == "success"
     shutil.rmtree(home, ignore_errors=True)
     return r
@@ -230,14 +240,18 @@ def main() -> int:
     ap.add_argument("--keep-dag", type=Path, help="also write the generated riir DAG file here")
     args = ap.parse_args()
 
-    print(f"machine: {bl.machine_info()}")
+    print(f"machine: {bl.machine_info()}; riir-airflow source: {bl.source_info()}")
     af_py, af_msg = bl.airflow_python(args.airflow_venv)
     if not af_py:
         print(af_msg)
     else:
-        print(f"Airflow {af_msg} from {args.airflow_venv}; for each Airflow repetition a fresh AIRFLOW_HOME is "
-              f"prepared with 'airflow db migrate' BEFORE timing (not timed).")
-    print("riir: a fresh, empty AIRFLOW_HOME per repetition (its SQLite store is created inside the timed part).")
+        print(
+            f"Airflow {af_msg} from {args.airflow_venv}; for each Airflow repetition a fresh AIRFLOW_HOME is "
+            f"prepared with 'airflow db migrate' BEFORE timing (not timed)."
+        )
+    print(
+        "riir: a fresh, empty AIRFLOW_HOME per repetition (its SQLite store is created inside the timed part)."
+    )
 
     work = Path(tempfile.mkdtemp(prefix="riir-bench-dt100-"))
     results: dict[str, list[dict]] = {"riir": [], "airflow": []}
@@ -261,9 +275,12 @@ def main() -> int:
                     r = run_airflow(work, i, args.airflow_venv, af_py, af_file)
                 results[s].append(r)
                 status = "ok" if r["ok"] else "FAILED"
-                print(f"  rep {i + 1}/{args.repeat} {s:8s} {r['wall_s']:8.2f} s  "
-                      f"peak PSS {r['peak_pss_kib'] / 1024:7.1f} MiB ({r['pss_samples']} samples, "
-                      f"<= {r['max_procs']} processes)  {status}  states={r.get('states')}", flush=True)
+                print(
+                    f"  rep {i + 1}/{args.repeat} {s:8s} {r['wall_s']:8.2f} s  "
+                    f"peak PSS {r['peak_pss_kib'] / 1024:7.1f} MiB ({r['pss_samples']} samples, "
+                    f"<= {r['max_procs']} processes)  {status}  states={r.get('states')}",
+                    flush=True,
+                )
                 if not r["ok"]:
                     report_failure(s, r)
     finally:
@@ -289,20 +306,41 @@ def main() -> int:
     print("equal work (last repetition of each side):")
     bl.print_table(
         ["side", "runs ok", "tasks", "task states", "total XCom", "bash0_0 XCom", "return_value XComs"],
-        [[s, f"{fig[s]['succeeded']}/{fig[s]['runs']}", str(fig[s]["n_tasks"]),
-          json.dumps(fig[s]["states"], sort_keys=True), str(fig[s]["total_xcom"]),
-          str(fig[s]["bash0_0_xcom"]), str(fig[s]["return_value_xcoms"])] for s in sides],
+        [
+            [
+                s,
+                f"{fig[s]['succeeded']}/{fig[s]['runs']}",
+                str(fig[s]["n_tasks"]),
+                json.dumps(fig[s]["states"], sort_keys=True),
+                str(fig[s]["total_xcom"]),
+                str(fig[s]["bash0_0_xcom"]),
+                str(fig[s]["return_value_xcoms"]),
+            ]
+            for s in sides
+        ],
     )
     print()
     rows = []
     for s in sides:
         w, m = fig[s]["wall_s"], fig[s]["peak_pss_mib"]
-        rows.append([f"wall time [{s}]", bl.fmt(w["median"], " s", 2), bl.fmt(w["min"], " s", 2),
-                     bl.fmt(w["max"], " s", 2)])
+        rows.append(
+            [
+                f"wall time [{s}]",
+                bl.fmt(w["median"], " s", 2),
+                bl.fmt(w["min"], " s", 2),
+                bl.fmt(w["max"], " s", 2),
+            ]
+        )
     for s in sides:
         m = fig[s]["peak_pss_mib"]
-        rows.append([f"peak PSS, process tree [{s}]", bl.fmt(m["median"], " MiB", 1), bl.fmt(m["min"], " MiB", 1),
-                     bl.fmt(m["max"], " MiB", 1)])
+        rows.append(
+            [
+                f"peak PSS, process tree [{s}]",
+                bl.fmt(m["median"], " MiB", 1),
+                bl.fmt(m["min"], " MiB", 1),
+                bl.fmt(m["max"], " MiB", 1),
+            ]
+        )
     bl.print_table(["figure (successful runs)", "median", "min", "max"], rows)
 
     r_wall = r_mem = None
@@ -315,16 +353,18 @@ def main() -> int:
     all_ok = all(r["ok"] for s in sides for r in results[s])
     if not all_ok:
         print("\nSOME RUNS FAILED: see the failure reports above; figures use successful runs only.")
-    bl.emit_json({
-        "bench": "dags_test_100",
-        "repeat": args.repeat,
-        "logical_date": LOGICAL_DATE,
-        "riir": fig.get("riir"),
-        "airflow": fig.get("airflow"),
-        "airflow_over_riir_wall": r_wall,
-        "airflow_over_riir_peak_pss": r_mem,
-        "all_runs_succeeded": all_ok,
-    })
+    bl.emit_json(
+        {
+            "bench": "dags_test_100",
+            "repeat": args.repeat,
+            "logical_date": LOGICAL_DATE,
+            "riir": fig.get("riir"),
+            "airflow": fig.get("airflow"),
+            "airflow_over_riir_wall": r_wall,
+            "airflow_over_riir_peak_pss": r_mem,
+            "all_runs_succeeded": all_ok,
+        }
+    )
     return 0 if all_ok else 1
 
 

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _benchlib as bl  # noqa: E402
+import _benchlib as bl
 
 VENV_OWN = {"pip", "setuptools", "wheel"}
 GOAL_MAX_DISTS = 10
@@ -79,7 +79,9 @@ def norm(name: str) -> str:
 
 
 def inspect_venv(py: Path) -> dict:
-    res = subprocess.run([str(py), "-c", INSPECT], capture_output=True, text=True, env=bl.clean_env())
+    res = subprocess.run(
+        [str(py), "-c", INSPECT], capture_output=True, text=True, env=bl.clean_env(), check=False
+    )
     if res.returncode != 0:
         raise SystemExit(f"inspecting {py} failed:\n{res.stderr[-3000:]}")
     return {norm(k): {"name": k, **v} for k, v in json.loads(res.stdout).items()}
@@ -98,7 +100,9 @@ def one_install(source: Path, python: str) -> dict:
     try:
         venv = work / "venv"
         env = bl.clean_env(PYENV_VERSION=os.environ.get("PYENV_VERSION", "3.12.1"))
-        res = subprocess.run([python, "-m", "venv", str(venv)], capture_output=True, text=True, env=env)
+        res = subprocess.run(
+            [python, "-m", "venv", str(venv)], capture_output=True, text=True, env=env, check=False
+        )
         if res.returncode != 0:
             raise SystemExit(f"creating the venv failed ({python} -m venv):\n{res.stderr[-3000:]}")
         py = venv / "bin" / "python"
@@ -110,12 +114,13 @@ def one_install(source: Path, python: str) -> dict:
             capture_output=True,
             text=True,
             env=bl.clean_env(),
+            check=False,
         )
         install_s = time.perf_counter() - t0
         if res.returncode != 0:
             raise SystemExit(f"pip install {source} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
         after = inspect_venv(py)
-        pyver = subprocess.run([str(py), "-V"], capture_output=True, text=True).stdout.strip()
+        pyver = subprocess.run([str(py), "-V"], capture_output=True, text=True, check=False).stdout.strip()
         return {"before": before, "after": after, "install_s": install_s, "python": pyver}
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -129,7 +134,7 @@ def main() -> int:
     ap.add_argument("--python", default="python3.12", help="interpreter that creates the venv")
     args = ap.parse_args()
 
-    print(f"machine: {bl.machine_info()}")
+    print(f"machine: {bl.machine_info()}; riir-airflow source: {bl.source_info()}")
     print(f"installing {args.source} (no extras) into a fresh {args.python} venv, {args.repeat} time(s)\n")
 
     runs = [one_install(args.source, args.python) for _ in range(max(1, args.repeat))]
@@ -139,7 +144,12 @@ def main() -> int:
     # a venv-own distribution that riir-airflow's tree needs at run time would be missing from the
     # count: say so if one of the installed distributions requires it
     needed_own = sorted(
-        {r["name"] for v in installed.values() for r in v["requires"] if norm(r["name"]) in VENV_OWN and not r["marker"]}
+        {
+            r["name"]
+            for v in installed.values()
+            for r in v["requires"]
+            if norm(r["name"]) in VENV_OWN and not r["marker"]
+        }
     )
     counts = [len({k for k in r["after"] if k not in VENV_OWN}) for r in runs]
     if len(set(counts)) != 1:
@@ -156,12 +166,17 @@ def main() -> int:
     rows = []
     for key in sorted(installed):
         d = installed[key]
-        ub = [f"{r['name']}{','.join(r['upper_bounds'])}" for r in d["requires"]
-              if r["upper_bounds"] and not (r["marker"] and "extra" in r["marker"])]
+        ub = [
+            f"{r['name']}{','.join(r['upper_bounds'])}"
+            for r in d["requires"]
+            if r["upper_bounds"] and not (r["marker"] and "extra" in r["marker"])
+        ]
         role = "itself" if key == "riir-airflow" else ("direct" if key in direct else "transitive")
         rows.append([d["name"], d["version"], role, "; ".join(ub) or "-"])
-    print(f"venv python: {last['python']}; the venv itself came with: "
-          f"{', '.join(sorted(last['before'][k]['name'] + ' ' + last['before'][k]['version'] for k in base))} (not counted)")
+    print(
+        f"venv python: {last['python']}; the venv itself came with: "
+        f"{', '.join(sorted(last['before'][k]['name'] + ' ' + last['before'][k]['version'] for k in base))} (not counted)"
+    )
     print()
     bl.print_table(["distribution", "version", "why", "its own upper-bounded requirements"], rows)
     print()
@@ -180,8 +195,10 @@ def main() -> int:
     if af_py:
         af = inspect_venv(af_py)
         af_count = len({k for k in af if k not in VENV_OWN})
-        print(f"\nfor comparison: the Airflow venv {args.airflow_venv} (apache-airflow {af_msg}, no extras) "
-              f"holds {af_count} distributions (pip/setuptools/wheel not counted)")
+        print(
+            f"\nfor comparison: the Airflow venv {args.airflow_venv} (apache-airflow {af_msg}, no extras) "
+            f"holds {af_count} distributions (pip/setuptools/wheel not counted)"
+        )
     else:
         print(f"\n{af_msg}")
 
@@ -191,31 +208,47 @@ def main() -> int:
     bl.print_table(
         ["figure", "value", "goal", "verdict"],
         [
-            ["distributions installed (riir-airflow included)", str(n), f"<= {GOAL_MAX_DISTS}",
-             "PASS" if ok_count else "FAIL"],
-            ["riir-airflow requirements with an upper bound", str(len(riir_upper)), "0",
-             "PASS" if ok_upper else "FAIL"],
+            [
+                "distributions installed (riir-airflow included)",
+                str(n),
+                f"<= {GOAL_MAX_DISTS}",
+                "PASS" if ok_count else "FAIL",
+            ],
+            [
+                "riir-airflow requirements with an upper bound",
+                str(len(riir_upper)),
+                "0",
+                "PASS" if ok_upper else "FAIL",
+            ],
             ["Airflow venv distributions (comparison)", "-" if af_count is None else str(af_count), "", ""],
             ["Airflow / riir distribution count", bl.fmt(bl.ratio(af_count, n), "x", 1), "", ""],
-            [f"pip install wall time, median of {install_times['n']} (info)",
-             bl.fmt(install_times["median"], " s", 1), "", ""],
+            [
+                f"pip install wall time, median of {install_times['n']} (info)",
+                bl.fmt(install_times["median"], " s", 1),
+                "",
+                "",
+            ],
         ],
     )
-    print(f"\nOVERALL: {'PASS' if ok_count and ok_upper else 'FAIL'} "
-          f"(goal: <= {GOAL_MAX_DISTS} distributions, no upper bounds)")
-    bl.emit_json({
-        "bench": "deps_count",
-        "distributions": n,
-        "names": {installed[k]["name"]: installed[k]["version"] for k in sorted(installed)},
-        "riir_upper_bounded_requirements": [r["requirement"] for r in riir_upper],
-        "goal_max_distributions": GOAL_MAX_DISTS,
-        "pass_count": ok_count,
-        "pass_no_upper_bounds": ok_upper,
-        "airflow_venv_distributions": af_count,
-        "airflow_over_riir": bl.ratio(af_count, n),
-        "pip_install_s": install_times,
-        "repeat": len(runs),
-    })
+    print(
+        f"\nOVERALL: {'PASS' if ok_count and ok_upper else 'FAIL'} "
+        f"(goal: <= {GOAL_MAX_DISTS} distributions, no upper bounds)"
+    )
+    bl.emit_json(
+        {
+            "bench": "deps_count",
+            "distributions": n,
+            "names": {installed[k]["name"]: installed[k]["version"] for k in sorted(installed)},
+            "riir_upper_bounded_requirements": [r["requirement"] for r in riir_upper],
+            "goal_max_distributions": GOAL_MAX_DISTS,
+            "pass_count": ok_count,
+            "pass_no_upper_bounds": ok_upper,
+            "airflow_venv_distributions": af_count,
+            "airflow_over_riir": bl.ratio(af_count, n),
+            "pip_install_s": install_times,
+            "repeat": len(runs),
+        }
+    )
     return 0
 
 

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _benchlib as bl  # noqa: E402
+import _benchlib as bl
 
 GOAL_RATIO = 10.0
 
@@ -58,7 +58,9 @@ SIDES = {
 
 def run_child(py: Path, stmt: str, env: dict) -> dict:
     t0 = time.perf_counter()
-    res = subprocess.run([str(py), "-c", CHILD.format(stmt=stmt)], capture_output=True, text=True, env=env)
+    res = subprocess.run(
+        [str(py), "-c", CHILD.format(stmt=stmt)], capture_output=True, text=True, env=env, check=False
+    )
     wall = time.perf_counter() - t0
     if res.returncode != 0:
         raise SystemExit(f"{py} -c '{stmt}' failed (rc={res.returncode}):\n{res.stderr[-3000:]}")
@@ -79,7 +81,7 @@ def main() -> int:
     ap.add_argument("--airflow-venv", type=Path, default=bl.DEFAULT_AIRFLOW_VENV)
     args = ap.parse_args()
 
-    print(f"machine: {bl.machine_info()}")
+    print(f"machine: {bl.machine_info()}; riir-airflow source: {bl.source_info()}")
     work = Path(tempfile.mkdtemp(prefix="riir-bench-import-"))
     try:
         pys: dict[str, Path] = {"riir": bl.riir_python()}
@@ -96,9 +98,16 @@ def main() -> int:
                 AIRFLOW__CORE__LOAD_EXAMPLES="False",
                 AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
             )
-            print(f"Airflow {af_msg}: initialising a throwaway AIRFLOW_HOME (airflow db migrate, not timed)...")
-            res = subprocess.run([str(args.airflow_venv / "bin" / "airflow"), "db", "migrate"],
-                                 capture_output=True, text=True, env=envs["airflow"])
+            print(
+                f"Airflow {af_msg}: initialising a throwaway AIRFLOW_HOME (airflow db migrate, not timed)..."
+            )
+            res = subprocess.run(
+                [str(args.airflow_venv / "bin" / "airflow"), "db", "migrate"],
+                capture_output=True,
+                text=True,
+                env=envs["airflow"],
+                check=False,
+            )
             if res.returncode != 0:
                 raise SystemExit(f"airflow db migrate failed:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
             pys["airflow"] = af_py
@@ -140,9 +149,11 @@ def main() -> int:
 
     print()
     rows = []
-    for label, key in [("import time (in child, perf_counter)", "import_s"),
-                       ("process wall - 'python -c pass'", "process_minus_pass_s"),
-                       ("'python -c pass' (baseline)", "pass_s")]:
+    for label, key in [
+        ("import time (in child, perf_counter)", "import_s"),
+        ("process wall - 'python -c pass'", "process_minus_pass_s"),
+        ("'python -c pass' (baseline)", "pass_s"),
+    ]:
         for s in sides:
             f = fig[s][key]
             rows.append([f"{label} [{s}]", ms(f["median"]), ms(f["min"]), ms(f["max"])])
@@ -156,8 +167,9 @@ def main() -> int:
     r_import = r_proc = r_mods = None
     if "airflow" in fig:
         r_import = bl.ratio(fig["airflow"]["import_s"]["median"], fig["riir"]["import_s"]["median"])
-        r_proc = bl.ratio(fig["airflow"]["process_minus_pass_s"]["median"],
-                          fig["riir"]["process_minus_pass_s"]["median"])
+        r_proc = bl.ratio(
+            fig["airflow"]["process_minus_pass_s"]["median"], fig["riir"]["process_minus_pass_s"]["median"]
+        )
         r_mods = bl.ratio(fig["airflow"]["modules_added"], fig["riir"]["modules_added"])
         print()
         print(f"Airflow / riir, import time (medians):           {bl.fmt(r_import, 'x', 1)}")
@@ -168,18 +180,20 @@ def main() -> int:
     else:
         print("\n(no Airflow figures: ratios not computed)")
 
-    bl.emit_json({
-        "bench": "import_time",
-        "repeat": args.repeat,
-        "unit": "s",
-        "riir": fig["riir"],
-        "airflow": fig.get("airflow"),
-        "airflow_over_riir_import": r_import,
-        "airflow_over_riir_process": r_proc,
-        "airflow_over_riir_modules_added": r_mods,
-        "goal_ratio": GOAL_RATIO,
-        "pass": None if r_import is None else r_import >= GOAL_RATIO,
-    })
+    bl.emit_json(
+        {
+            "bench": "import_time",
+            "repeat": args.repeat,
+            "unit": "s",
+            "riir": fig["riir"],
+            "airflow": fig.get("airflow"),
+            "airflow_over_riir_import": r_import,
+            "airflow_over_riir_process": r_proc,
+            "airflow_over_riir_modules_added": r_mods,
+            "goal_ratio": GOAL_RATIO,
+            "pass": None if r_import is None else r_import >= GOAL_RATIO,
+        }
+    )
     return 0
 
 
