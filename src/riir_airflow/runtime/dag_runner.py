@@ -46,6 +46,8 @@ class DagRunner:
         self.dag = dag
         self.store = store
         self.clock = clock or SystemClock()
+        # Reschedule-mode sensors: (first poke of the try, reschedules so far) per instance.
+        self._reschedules: dict[tuple[str, str, int], tuple[datetime.datetime, int]] = {}
         self.mark_success = (
             re.compile(mark_success_pattern)
             if isinstance(mark_success_pattern, str)
@@ -213,12 +215,18 @@ class DagRunner:
             log.info("Marking %s success without running it (mark_success_pattern)", task.task_id)
             outcome_state, skip_downstream = _S.SUCCESS, []
         else:
-            outcome = run_try(task, ti, run, self.store, self.clock)
+            outcome = run_try(task, ti, run, self.store, self.clock, reschedule=self._reschedules.get((run.run_id, *key)))
             outcome_state, skip_downstream = outcome.state, outcome.skip_downstream
 
         ti.state = outcome_state
         ti.end_date = self.clock.now()
         changed = [ti]
+        if outcome_state is _S.UP_FOR_RESCHEDULE:
+            first, count = self._reschedules.get((run.run_id, *key), (ti.start_date, 0))
+            self._reschedules[(run.run_id, *key)] = (first, count + 1)
+            ti.next_attempt_at = getattr(outcome.error, "reschedule_date", None) or ti.end_date
+        else:
+            self._reschedules.pop((run.run_id, *key), None)
         if outcome_state is _S.UP_FOR_RETRY:
             delay = retry_delay_for(
                 task,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from riir_airflow.runtime.clock import Clock, SystemClock
 from riir_airflow.runtime.context import build_context, resolve_params
-from riir_airflow.runtime.rendering import render_task
+from riir_airflow.runtime.rendering import copy_for_rendering, render_task
 from riir_airflow.runtime.task_instance import RuntimeTaskInstance
 from riir_airflow.runtime.task_runner import run_try
 from riir_airflow.sdk.state import TaskInstanceState
@@ -103,7 +103,7 @@ def render_single_task(
 ) -> dict[str, str]:
     """The task's templated fields rendered for that run, as text."""
     clock = clock or SystemClock()
-    task = copy.copy(_with_params(dag, task_id, task_params))
+    task = copy_for_rendering(_with_params(dag, task_id, task_params))
     with _run_for(dag, store, clock, logical_date, run) as the_run:
         record = TaskInstanceRecord(dag_id=dag.dag_id, run_id=the_run.run_id, task_id=task_id, try_number=1)
         ti = RuntimeTaskInstance(task=task, record=record, dag_run=the_run, store=store, clock=clock)

@@ -120,6 +120,18 @@ class RuntimeTaskInstance:
     def now(self) -> datetime.datetime:
         return self._clock.now()
 
+    def sleep(self, seconds: float) -> None:
+        """Wait inside the task (poke-mode sensors) on the runtime's clock."""
+        self._clock.sleep_until(self._clock.now() + datetime.timedelta(seconds=seconds))
+
+    # Set by the runner for reschedule-mode sensors: when this try first poked, and how often
+    # it was rescheduled since.
+    first_reschedule_date: datetime.datetime | None = None
+    reschedule_count: int = 0
+
+    def get_first_reschedule_date(self, context: Any = None) -> datetime.datetime | None:
+        return self.first_reschedule_date
+
     @property
     def key(self) -> tuple[str, str, str, int, int]:
         return (self.dag_id, self.task_id, self.run_id, self.try_number, self.map_index)
@@ -228,6 +240,45 @@ class RuntimeTaskInstance:
             email = self.task.email
             env["AIRFLOW_CTX_DAG_EMAIL"] = email if isinstance(email, str) else ",".join(email)
         return env
+
+    # -- other runs and DAGs (ExternalTaskSensor, ...) -------------------------------------
+    def _runs_of(self, dag_id: str, logical_dates: Iterable[datetime.datetime] | None, run_ids: Iterable[str] | None) -> list[DagRunRecord]:
+        if run_ids is not None:
+            return [r for rid in run_ids if (r := self._store.get_dag_run(dag_id, rid)) is not None]
+        if logical_dates is None:
+            return self._store.list_dag_runs(dag_id)
+        tiny = datetime.timedelta(microseconds=1)
+        runs: list[DagRunRecord] = []
+        for when in logical_dates:
+            runs += self._store.list_dag_runs(dag_id, logical_date_after=when - tiny, logical_date_before=when + tiny)
+        return runs
+
+    def get_dr_count(
+        self, dag_id: str, logical_dates: Iterable[datetime.datetime] | None = None,
+        run_ids: Iterable[str] | None = None, states: Iterable[str] | None = None,
+    ) -> int:
+        wanted = set(states or ())
+        return sum(1 for r in self._runs_of(dag_id, logical_dates, run_ids) if not wanted or r.state.value in wanted)
+
+    def get_ti_count(
+        self, dag_id: str, task_ids: Iterable[str] | None = None, task_group_id: str | None = None,
+        logical_dates: Iterable[datetime.datetime] | None = None, run_ids: Iterable[str] | None = None,
+        states: Iterable[str] | None = None,
+    ) -> int:
+        wanted = set(states or ())
+        ids = set(task_ids) if task_ids else None
+        count = 0
+        for run in self._runs_of(dag_id, logical_dates, run_ids):
+            for ti in self._store.get_task_instances(dag_id, run.run_id):
+                in_scope = (ids is None or ti.task_id in ids) and (
+                    task_group_id is None or ti.task_id.startswith(f"{task_group_id}.")
+                )
+                if in_scope and (not wanted or ti.state.value in wanted):
+                    count += 1
+        return count
+
+    def dag_exists(self, dag_id: str) -> bool:
+        return bool(self._store.list_dag_runs(dag_id, limit=1))
 
     # -- history ----------------------------------------------------------------------------
     def get_previous_dagrun(self, state: Any = None) -> DagRunView | None:

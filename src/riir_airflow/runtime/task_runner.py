@@ -7,7 +7,7 @@ state is the engine's decision (`error_kind_of`, `outcome_of_try`).
 
 from __future__ import annotations
 
-import copy
+import datetime
 import logging
 import os
 from dataclasses import dataclass, field
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from riir_airflow.engine import error_kind_of, outcome_of_try
 from riir_airflow.runtime.context import build_context, resolve_params
 from riir_airflow.runtime.mapping import check_result_for_mapping
-from riir_airflow.runtime.rendering import render_task
+from riir_airflow.runtime.rendering import copy_for_rendering, render_task
 from riir_airflow.runtime.task_instance import RuntimeTaskInstance
 from riir_airflow.runtime.task_logs import capture_try_logs
 from riir_airflow.runtime.timeouts import timeout
@@ -121,10 +121,19 @@ def run_try(
     run: DagRunRecord,
     store: Store,
     clock: Clock,
+    *,
+    reschedule: tuple[datetime.datetime, int] | None = None,
 ) -> TryOutcome:
-    """Run the try described by `record` (try_number already advanced, state running)."""
-    work = copy.copy(task)  # rendering replaces attributes on this copy only
+    """Run the try described by `record` (try_number already advanced, state running).
+
+    As in Airflow, a try starts with no XComs of its task instance: what an earlier try
+    pushed (before failing, say) is deleted, so downstream tasks only see this try's values.
+    """
+    store.delete_xcoms(record.dag_id, record.run_id, record.task_id, record.map_index)
+    work = copy_for_rendering(task)  # rendering replaces attributes on this copy only
     ti = RuntimeTaskInstance(task=work, record=record, dag_run=run, store=store, clock=clock)
+    if reschedule is not None:
+        ti.first_reschedule_date, ti.reschedule_count = reschedule
     error: BaseException | None = None
     skip_downstream: list[str] = []
     context: dict[str, Any] = {"ti": ti, "task_instance": ti, "task": work}
@@ -132,6 +141,7 @@ def run_try(
     with capture_try_logs(store, record):
         try:
             context = build_context(ti, store, resolve_params(task, run))
+            context["task_reschedule_count"] = ti.reschedule_count
             os.environ.update(ti.context_env_vars())
             with set_current_context(context):  # type: ignore[arg-type]
                 rendered = render_task(work, context)  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from riir_airflow.sdk.connection import Connection
     from riir_airflow.sdk.hooks import BaseHook
     from riir_airflow.sdk.params import Param, ParamsDict
+    from riir_airflow.sdk.sensors import BaseSensorOperator, PokeReturnValue
     from riir_airflow.sdk.skipmixin import BaseBranchOperator, BranchMixIn, SkipMixin
     from riir_airflow.sdk.timetables import (
         CronDataIntervalTimetable,
@@ -46,6 +47,8 @@ _LAZY: dict[str, str] = {
     "SkipMixin": "riir_airflow.sdk.skipmixin",
     "BranchMixIn": "riir_airflow.sdk.skipmixin",
     "BaseBranchOperator": "riir_airflow.sdk.skipmixin",
+    "BaseSensorOperator": "riir_airflow.sdk.sensors",
+    "PokeReturnValue": "riir_airflow.sdk.sensors",
     "CronDataIntervalTimetable": "riir_airflow.sdk.timetables",
     "CronTriggerTimetable": "riir_airflow.sdk.timetables",
     "DeltaDataIntervalTimetable": "riir_airflow.sdk.timetables",
@@ -60,6 +63,7 @@ __all__ = [
     "BaseBranchOperator",
     "BaseHook",
     "BaseOperator",
+    "BaseSensorOperator",
     "BranchMixIn",
     "Connection",
     "Context",
@@ -74,6 +78,7 @@ __all__ = [
     "MultipleCronTriggerTimetable",
     "Param",
     "ParamsDict",
+    "PokeReturnValue",
     "SkipMixin",
     "TaskGroup",
     "TaskInstanceState",

@@ -250,6 +250,7 @@ _TASK_KINDS: dict[str, tuple[str, str]] = {
     "bash": ("riir_airflow.providers.standard.decorators.bash", "bash_task"),
     "branch": ("riir_airflow.providers.standard.decorators.branch_python", "branch_task"),
     "short_circuit": ("riir_airflow.providers.standard.decorators.short_circuit", "short_circuit_task"),
+    "sensor": ("riir_airflow.providers.standard.decorators.sensor", "sensor_task"),
 }
 
 
