@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 from riir_airflow.engine import decide, fail_fast_changes, retry_delay_for
 from riir_airflow.runtime.clock import Clock, SystemClock
 from riir_airflow.runtime.task_runner import run_try
+from riir_airflow.sdk.exceptions import TaskDeferred
 from riir_airflow.sdk.run_type import DagRunType, generate_run_id
 from riir_airflow.sdk.state import DagRunState, TaskInstanceState
 from riir_airflow.store.records import DagRunRecord, TaskInstanceRecord
 
 if TYPE_CHECKING:
+    from riir_airflow.runtime.triggerer import TriggerOutcome, TriggerRunner
     from riir_airflow.sdk.dag import DAG
     from riir_airflow.store.protocol import Store
 
@@ -46,6 +48,9 @@ class DagRunner:
         self.dag = dag
         self.store = store
         self.clock = clock or SystemClock()
+        # Deferred tasks: their triggers run on one event loop; what each will resume with.
+        self._triggers: TriggerRunner | None = None
+        self._deferred: dict[tuple[str, int], TaskDeferred] = {}
         # Reschedule-mode sensors: (first poke of the try, reschedules so far) per instance.
         self._reschedules: dict[tuple[str, str, int], tuple[datetime.datetime, int]] = {}
         self.mark_success = (
@@ -157,6 +162,11 @@ class DagRunner:
                         self._run_one(run, tis, key)
             elif decision.changes:
                 continue  # flags set in this pass are counted by the next one
+            elif self._triggers is not None and len(self._triggers):
+                now = self.clock.now()
+                outcomes = self._triggers.expired(now) or self._triggers.wait(now=now, until=decision.wake_at)
+                for outcome in outcomes:
+                    self._trigger_done(run, tis, outcome)
             elif decision.wake_at is not None:
                 log.info("Waiting until %s: %s", decision.wake_at, dict(decision.waiting))
                 self.clock.sleep_until(decision.wake_at)
@@ -191,8 +201,45 @@ class DagRunner:
         self.store.put_task_instances(instances)
         log.info("Expanded %s into %d instances", key[0], len(instances))
 
+    def _defer(self, key: tuple[str, int], deferral: TaskDeferred) -> None:
+        from riir_airflow.runtime.triggerer import TriggerRunner
+
+        if self._triggers is None:
+            self._triggers = TriggerRunner()
+        timeout_at = self.clock.now() + deferral.timeout if deferral.timeout is not None else None
+        self._triggers.add(key, deferral.trigger, timeout_at)
+        self._deferred[key] = deferral
+
+    def _trigger_done(self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], outcome: TriggerOutcome) -> None:
+        """Resume (or end) a deferred task instance now that its trigger decided."""
+        from riir_airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+        from riir_airflow.sdk.serde import deserialize_value, serialize_value
+        from riir_airflow.sdk.triggers import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent
+
+        key = outcome.key
+        deferral = self._deferred.pop(key)  # type: ignore[arg-type]
+        ti = tis[key]  # type: ignore[index]
+        ends = {TaskSuccessEvent: _S.SUCCESS, TaskFailedEvent: _S.FAILED, TaskSkippedEvent: _S.SKIPPED}
+        if outcome.event is not None and type(outcome.event) in ends:
+            ti.state, ti.end_date = ends[type(outcome.event)], self.clock.now()
+            self.store.put_task_instances([ti])
+            return
+        if outcome.timed_out:
+            resume: tuple[str, dict[str, Any]] = ("__fail__", {"error": TaskDeferralTimeout("Trigger/execution timeout")})
+        elif outcome.error is not None:
+            resume = ("__fail__", {"error": TaskDeferralError(f"Trigger failure: {outcome.error!r}")})
+        else:
+            assert outcome.event is not None
+            payload = deserialize_value(serialize_value(outcome.event.payload))  # as if it crossed a process
+            resume = (deferral.method_name, {**(deferral.kwargs or {}), "event": payload})
+        self._run_one(run, tis, key, resume=resume)  # type: ignore[arg-type]
+
     def _run_one(
-        self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], key: tuple[str, int]
+        self,
+        run: DagRunRecord,
+        tis: dict[tuple[str, int], TaskInstanceRecord],
+        key: tuple[str, int],
+        resume: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
         task = self.dag.task_dict[key[0]]
         if task.is_mapped:
@@ -203,7 +250,7 @@ class DagRunner:
 
             task = operator_for_instance(task, key[1], run, self.store, self.clock)
         ti = tis[key]
-        if ti.state is not _S.UP_FOR_RESCHEDULE:
+        if ti.state is not _S.UP_FOR_RESCHEDULE and resume is None:
             ti.try_number += 1
         ti.state = _S.RUNNING
         ti.start_date = self.clock.now()
@@ -211,11 +258,16 @@ class DagRunner:
         ti.next_attempt_at = None
         self.store.put_task_instances([ti])
 
-        if self.mark_success is not None and self.mark_success.search(task.task_id):
+        # Airflow's dag.test() marks a task success when the pattern matches its whole id.
+        if self.mark_success is not None and self.mark_success.fullmatch(task.task_id):
             log.info("Marking %s success without running it (mark_success_pattern)", task.task_id)
             outcome_state, skip_downstream = _S.SUCCESS, []
         else:
-            outcome = run_try(task, ti, run, self.store, self.clock, reschedule=self._reschedules.get((run.run_id, *key)))
+            outcome = run_try(
+                task, ti, run, self.store, self.clock, reschedule=self._reschedules.get((run.run_id, *key)), resume=resume
+            )
+            if outcome.state is _S.DEFERRED:
+                self._defer(key, outcome.error)  # type: ignore[arg-type]
             outcome_state, skip_downstream = outcome.state, outcome.skip_downstream
 
         ti.state = outcome_state
@@ -260,6 +312,9 @@ class DagRunner:
             for ti in unfinished:
                 ti.state = _S.SKIPPED
             self.store.put_task_instances(unfinished)
+        if self._triggers is not None:
+            self._triggers.close()
+            self._triggers, self._deferred = None, {}
         run.state = state
         run.end_date = self.clock.now()
         self.store.update_dag_run(run.dag_id, run.run_id, state=state, end_date=run.end_date)

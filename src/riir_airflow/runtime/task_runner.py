@@ -123,6 +123,7 @@ def run_try(
     clock: Clock,
     *,
     reschedule: tuple[datetime.datetime, int] | None = None,
+    resume: tuple[str, dict[str, Any]] | None = None,
 ) -> TryOutcome:
     """Run the try described by `record` (try_number already advanced, state running).
 
@@ -150,7 +151,12 @@ def run_try(
                 _call_callbacks(work.on_execute_callback, context, "on_execute")
                 work.pre_execute(context)  # type: ignore[arg-type]
                 with timeout(work.execution_timeout):
-                    result = work.execute(context)  # type: ignore[arg-type]
+                    if resume is None:
+                        result = work.execute(context)
+                    elif resume[0] == "__fail__":  # the trigger failed or timed out
+                        raise resume[1]["error"]
+                    else:  # a deferred task continues in the method it named, with the event
+                        result = work.resume_execution(resume[0], resume[1], context)  # type: ignore[arg-type]
                 work.post_execute(context, result)  # type: ignore[arg-type]
                 _push_result(ti, work, result)
         except DownstreamTasksSkipped as exc:

@@ -8,13 +8,20 @@ from typing import Any
 from riir_airflow.sdk.context import Context
 from riir_airflow.sdk.sensors import BaseSensorOperator
 
-__all__ = ["TimeDeltaSensor", "WaitSensor"]
+__all__ = ["TimeDeltaSensor", "TimeDeltaSensorAsync", "WaitSensor"]
 
 
 class TimeDeltaSensor(BaseSensorOperator):
-    def __init__(self, *, delta: datetime.timedelta, **kwargs: Any) -> None:
+    """Done once now is past data_interval_end + delta. `deferrable=True` frees the worker:
+    the wait becomes a DateTimeTrigger on the app's event loop."""
+
+    def __init__(
+        self, *, delta: datetime.timedelta, deferrable: bool = False, end_from_trigger: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.delta = delta
+        self.deferrable = deferrable
+        self.end_from_trigger = end_from_trigger
 
     def target(self, context: Context) -> datetime.datetime:
         base = context.get("data_interval_end") or context["dag_run"].run_after
@@ -22,6 +29,31 @@ class TimeDeltaSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> bool:
         return context["ti"].now() > self.target(context)
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        from riir_airflow.providers.standard.triggers.temporal import DateTimeTrigger
+
+        target = self.target(context)
+        if context["ti"].now() >= target:
+            return None
+        self.defer(
+            trigger=DateTimeTrigger(moment=target, end_from_trigger=self.end_from_trigger),
+            method_name="execute_complete",
+        )
+        return None
+
+    def execute_complete(self, context: Context, event: Any = None) -> None:
+        return None
+
+
+class TimeDeltaSensorAsync(TimeDeltaSensor):
+    """TimeDeltaSensor that always defers."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["deferrable"] = True
+        super().__init__(**kwargs)
 
 
 class WaitSensor(BaseSensorOperator):
