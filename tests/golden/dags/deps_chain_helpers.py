@@ -1,9 +1,11 @@
-"""chain() with single tasks and equal-length lists (pairwise), cross_downstream (all pairs),
+"""Airflow 2.x import spelling. chain() with single tasks and equal-length lists (pairwise), cross_downstream (all pairs),
 chain_linear (every task of one element to every task of the next) and Label on edges."""
 import pendulum
 
-from riir_airflow.sdk import DAG, Label, chain, chain_linear, cross_downstream
-from riir_airflow.providers.standard.operators.python import PythonOperator
+from riir_airflow import DAG
+from riir_airflow.models.baseoperator import chain, chain_linear, cross_downstream
+from riir_airflow.utils.edgemodifier import Label
+from riir_airflow.operators.python import PythonOperator
 
 GOLDEN_ARGS = {"logical_date": "2024-03-05T06:00:00+00:00"}
 

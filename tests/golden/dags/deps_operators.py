@@ -1,9 +1,9 @@
-"""Dependency operators: >>, <<, lists on either side, set_upstream / set_downstream with a
+"""Airflow 2.x import spelling. Dependency operators: >>, <<, lists on either side, set_upstream / set_downstream with a
 list, a diamond. Each task returns its upstream ids and which upstream XComs it saw."""
 import pendulum
 
-from riir_airflow.sdk import DAG
-from riir_airflow.providers.standard.operators.python import PythonOperator
+from riir_airflow import DAG
+from riir_airflow.operators.python import PythonOperator
 
 GOLDEN_ARGS = {"logical_date": "2024-03-05T06:00:00+00:00"}
 

@@ -1,12 +1,12 @@
-"""BranchPythonOperator returning one task id (Airflow 2.x spelling), with the join patterns of
+"""BranchPythonOperator returning one task id, with the join patterns of
 the spec's trip-ups: the not-chosen branch is skipped, a default (all_success) join is SKIPPED,
 a none_failed_min_one_success join runs, the skipped branch's downstream is skipped, an all_done
 task after that runs; a task directly downstream of both the branch and the chosen branch is kept."""
 import pendulum
 
-from riir_airflow import DAG
-from riir_airflow.operators.empty import EmptyOperator
-from riir_airflow.operators.python import BranchPythonOperator, PythonOperator
+from riir_airflow.sdk import DAG
+from riir_airflow.providers.standard.operators.empty import EmptyOperator
+from riir_airflow.providers.standard.operators.python import BranchPythonOperator, PythonOperator
 
 GOLDEN_ARGS = {"logical_date": "2024-03-05T06:00:00+00:00", "conf": {"choose": "b1"}}
 
@@ -19,7 +19,7 @@ def _ret(task):
     return task.task_id
 
 
-with DAG("op_branch_python", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), schedule=None) as dag:
+with DAG(dag_id="op_branch_python", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), schedule=None) as dag:
     branch = BranchPythonOperator(task_id="branch", python_callable=_choose)
     b1 = PythonOperator(task_id="b1", python_callable=_ret)
     b2 = PythonOperator(task_id="b2", python_callable=_ret)

@@ -1,13 +1,13 @@
-"""Retries that succeed: retries=2 with a task failing on its first try (try_number 2 at the end),
+"""Airflow 2.x import spelling. Retries that succeed: retries=2 with a task failing on its first try (try_number 2 at the end),
 a task failing twice with retry_exponential_backoff + max_retry_delay (try_number 3), a bash task
 failing on try 1 using $AIRFLOW_CTX_TRY_NUMBER, and retries coming from default_args."""
 from datetime import timedelta
 
 import pendulum
 
-from riir_airflow.sdk import DAG
-from riir_airflow.providers.standard.operators.bash import BashOperator
-from riir_airflow.providers.standard.operators.python import PythonOperator
+from riir_airflow import DAG
+from riir_airflow.operators.bash import BashOperator
+from riir_airflow.operators.python import PythonOperator
 
 GOLDEN_ARGS = {"logical_date": "2024-03-05T06:00:00+00:00"}
 

@@ -1,11 +1,11 @@
-"""Miscellaneous context values and macros, Airflow 2.x spelling: run_id (only its prefix is
+"""Miscellaneous context values and macros: run_id (only its prefix is
 deterministic), dag_run.run_type, task/dag/ti attributes, task_instance_key_str, dag_run.conf,
 macros.ds_add / ds_format / datetime / timedelta / json."""
 import pendulum
 
-from riir_airflow import DAG
-from riir_airflow.operators.bash import BashOperator
-from riir_airflow.operators.python import PythonOperator
+from riir_airflow.sdk import DAG
+from riir_airflow.providers.standard.operators.bash import BashOperator
+from riir_airflow.providers.standard.operators.python import PythonOperator
 
 GOLDEN_ARGS = {"logical_date": "2024-03-05T06:00:00+00:00", "conf": {"who": "conf-user", "n": 3}}
 
@@ -15,7 +15,7 @@ def _echo(values):
 
 
 with DAG(
-    "tmpl_context_misc",
+    dag_id="tmpl_context_misc",
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     schedule=None,
     default_args={"owner": "ctx-owner", "retries": 2},

@@ -1,10 +1,10 @@
-"""Variables in templates from AIRFLOW_VAR_* environment variables: var.value / var.json,
+"""Airflow 2.x import spelling. Variables in templates from AIRFLOW_VAR_* environment variables: var.value / var.json,
 nested JSON access, `.get` with a default for a missing variable, key case-insensitivity."""
 import pendulum
 
-from riir_airflow.sdk import DAG
-from riir_airflow.providers.standard.operators.bash import BashOperator
-from riir_airflow.providers.standard.operators.python import PythonOperator
+from riir_airflow import DAG
+from riir_airflow.operators.bash import BashOperator
+from riir_airflow.operators.python import PythonOperator
 
 GOLDEN_ARGS = {
     "logical_date": "2024-03-05T06:00:00+00:00",

@@ -1,5 +1,5 @@
 """Every trigger rule against two skipped upstream tasks: each task named after its rule has exactly
-these upstream tasks: ['skip', 'skip2']. (`uf` is upstream_failed because its own upstream `uf_src` failed.)"""
+these upstream tasks: ['skip', 'skip2']."""
 import pendulum
 
 from riir_airflow.sdk import DAG

@@ -1,10 +1,10 @@
-"""Every trigger rule against one skipped and one upstream_failed upstream task: each task named after its rule has exactly
+"""Airflow 2.x import spelling. Every trigger rule against one skipped and one upstream_failed upstream task: each task named after its rule has exactly
 these upstream tasks: ['skip', 'uf']. (`uf` is upstream_failed because its own upstream `uf_src` failed.)"""
 import pendulum
 
-from riir_airflow.sdk import DAG
-from riir_airflow.sdk.exceptions import AirflowSkipException
-from riir_airflow.providers.standard.operators.python import PythonOperator
+from riir_airflow import DAG
+from riir_airflow.exceptions import AirflowSkipException
+from riir_airflow.operators.python import PythonOperator
 
 GOLDEN_ARGS = {"logical_date": "2024-03-05T06:00:00+00:00"}
 

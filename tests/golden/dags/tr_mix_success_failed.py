@@ -1,5 +1,5 @@
 """Every trigger rule against one successful and one failed upstream task: each task named after its rule has exactly
-these upstream tasks: ['ok', 'fail']. (`uf` is upstream_failed because its own upstream `uf_src` failed.)"""
+these upstream tasks: ['ok', 'fail']."""
 import pendulum
 
 from riir_airflow.sdk import DAG

@@ -1,10 +1,10 @@
-"""Every trigger rule against one successful and one skipped upstream task: each task named after its rule has exactly
-these upstream tasks: ['ok', 'skip']. (`uf` is upstream_failed because its own upstream `uf_src` failed.)"""
+"""Airflow 2.x import spelling. Every trigger rule against one successful and one skipped upstream task: each task named after its rule has exactly
+these upstream tasks: ['ok', 'skip']."""
 import pendulum
 
-from riir_airflow.sdk import DAG
-from riir_airflow.sdk.exceptions import AirflowSkipException
-from riir_airflow.providers.standard.operators.python import PythonOperator
+from riir_airflow import DAG
+from riir_airflow.exceptions import AirflowSkipException
+from riir_airflow.operators.python import PythonOperator
 
 GOLDEN_ARGS = {"logical_date": "2024-03-05T06:00:00+00:00"}
 
