@@ -24,7 +24,9 @@ __all__ = ["DictOfListsExpandInput", "ExpandInput", "ListOfDictsExpandInput", "i
 def is_mappable_value(value: Any) -> bool:
     from riir_airflow.sdk.lazy_sequence import LazyXComSequence
 
-    return isinstance(value, (list, tuple, dict, LazyXComSequence))
+    return isinstance(value, (dict, LazyXComSequence)) or (
+        isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+    )
 
 
 def _as_sequence(name: str, value: Any) -> Sequence[Any]:

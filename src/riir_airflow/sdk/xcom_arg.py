@@ -7,10 +7,12 @@ templated fields (`bash_command=f"echo {t.output}"`) work as in Airflow.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from riir_airflow.sdk.dependencies import DependencyMixin
+from riir_airflow.sdk.types import NOTSET
 
 if TYPE_CHECKING:
     from riir_airflow.sdk.baseoperator import BaseOperator
@@ -22,7 +24,11 @@ XCOM_RETURN_KEY = "return_value"
 
 
 class XComArg(DependencyMixin):
-    """`XComArg(task, key="return_value")`: the value `task` pushes under `key`."""
+    """`XComArg(task, key="return_value")`: the value `task` pushes under `key`.
+
+    Subclasses: PlainXComArg (one task's XCom) and the transforms `.map(fn)`, `.zip(...)`,
+    `.concat(...)`, which resolve to sequences and can feed `expand()`.
+    """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> XComArg:  # noqa: PYI034 - XComArg(...) builds a PlainXComArg
         if cls is XComArg:
@@ -34,6 +40,113 @@ class XComArg(DependencyMixin):
 
     def iter_references(self) -> Iterator[tuple[BaseOperator, str]]:
         raise NotImplementedError
+
+    @property
+    def roots(self) -> list[BaseOperator]:
+        return [op for op, _ in self.iter_references()]
+
+    @property
+    def leaves(self) -> list[BaseOperator]:
+        return [op for op, _ in self.iter_references()]
+
+    def set_upstream(self, other: Any, edge_modifier: Any = None) -> None:
+        for operator in self.roots:
+            operator.set_upstream(other, edge_modifier=edge_modifier)
+
+    def set_downstream(self, other: Any, edge_modifier: Any = None) -> None:
+        for operator in self.leaves:
+            operator.set_downstream(other, edge_modifier=edge_modifier)
+
+    def map(self, f: Callable[[Any], Any]) -> MapXComArg:
+        """Apply `f` to each item when the value is used (lazily)."""
+        return MapXComArg(self, [f])
+
+    def zip(self, *others: XComArg, fillvalue: Any = NOTSET) -> ZipXComArg:
+        """Pair items with the other values' items (stops at the shortest unless fillvalue)."""
+        return ZipXComArg([self, *others], fillvalue=fillvalue)
+
+    def concat(self, *others: XComArg) -> ConcatXComArg:
+        """The items of this value followed by the others'."""
+        return ConcatXComArg([self, *others])
+
+
+def _items(value: Any) -> Sequence[Any]:
+    if isinstance(value, dict):
+        return list(value.items())
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"XCom value to map over must be a list or dict, got {type(value).__name__}")
+    return value
+
+
+class _MappedSequence(Sequence[Any]):
+    """Items of a sequence passed through callables on access."""
+
+    def __init__(self, values: Sequence[Any], callables: list[Callable[[Any], Any]]) -> None:
+        self._values = values
+        self._callables = callables
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        value = self._values[index]
+        for f in self._callables:
+            value = f(value)
+        return value
+
+    def __repr__(self) -> str:
+        return f"_MappedSequence({list(self)!r})"
+
+
+class MapXComArg(XComArg):
+    def __init__(self, arg: XComArg, callables: list[Callable[[Any], Any]]) -> None:
+        self.arg = arg
+        self.callables = callables
+
+    def iter_references(self) -> Iterator[tuple[BaseOperator, str]]:
+        yield from self.arg.iter_references()
+
+    def map(self, f: Callable[[Any], Any]) -> MapXComArg:
+        return MapXComArg(self.arg, [*self.callables, f])
+
+    def resolve(self, context: Context) -> Any:
+        return _MappedSequence(_items(self.arg.resolve(context)), self.callables)
+
+    def __repr__(self) -> str:
+        return f"{self.arg!r}.map([{len(self.callables)} functions])"
+
+
+class ZipXComArg(XComArg):
+    def __init__(self, args: list[XComArg], *, fillvalue: Any = NOTSET) -> None:
+        self.args = args
+        self.fillvalue = fillvalue
+
+    def iter_references(self) -> Iterator[tuple[BaseOperator, str]]:
+        for arg in self.args:
+            yield from arg.iter_references()
+
+    def resolve(self, context: Context) -> Any:
+        values = [_items(arg.resolve(context)) for arg in self.args]
+        if self.fillvalue is NOTSET:
+            return list(zip(*values))
+        return list(itertools.zip_longest(*values, fillvalue=self.fillvalue))
+
+
+class ConcatXComArg(XComArg):
+    def __init__(self, args: list[XComArg]) -> None:
+        self.args = args
+
+    def iter_references(self) -> Iterator[tuple[BaseOperator, str]]:
+        for arg in self.args:
+            yield from arg.iter_references()
+
+    def concat(self, *others: XComArg) -> ConcatXComArg:
+        return ConcatXComArg([*self.args, *others])
+
+    def resolve(self, context: Context) -> Any:
+        return list(itertools.chain.from_iterable(_items(arg.resolve(context)) for arg in self.args))
 
 
 class PlainXComArg(XComArg):
@@ -68,26 +181,11 @@ class PlainXComArg(XComArg):
             f"dag_id='{self.operator.dag_id}', key='{self.key}') }}}}"
         )
 
-    @property
-    def roots(self) -> list[BaseOperator]:
-        return [self.operator]
-
-    @property
-    def leaves(self) -> list[BaseOperator]:
-        return [self.operator]
-
-    def set_upstream(self, other: Any, edge_modifier: Any = None) -> None:
-        self.operator.set_upstream(other, edge_modifier=edge_modifier)
-
-    def set_downstream(self, other: Any, edge_modifier: Any = None) -> None:
-        self.operator.set_downstream(other, edge_modifier=edge_modifier)
-
     def iter_references(self) -> Iterator[tuple[BaseOperator, str]]:
         yield self.operator, self.key
 
     def resolve(self, context: Context) -> Any:
         from riir_airflow.sdk.exceptions import XComNotFound
-        from riir_airflow.sdk.types import NOTSET
 
         ti = context["ti"]
         value = ti.xcom_pull(task_ids=self.operator.task_id, key=self.key, default=NOTSET)
