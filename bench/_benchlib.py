@@ -168,16 +168,47 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def process_tree(pid: int) -> list[int]:
-    seen: list[int] = []
-    stack = [pid]
+def process_tree(pid: int) -> list[tuple[int, int | None]]:
+    """(pid, parent pid) of ``pid`` and all its descendants (the root's parent is None)."""
+    seen: dict[int, int | None] = {}
+    stack: list[tuple[int, int | None]] = [(pid, None)]
     while stack:
-        p = stack.pop()
+        p, parent = stack.pop()
         if p in seen:
             continue
-        seen.append(p)
-        stack.extend(_children(p))
-    return seen
+        seen[p] = parent
+        stack.extend((c, p) for c in _children(p))
+    return list(seen.items())
+
+
+_KCMP_VM = 1
+_SYS_KCMP = {"x86_64": 312, "aarch64": 272}.get(os.uname().machine)
+_libc = None
+
+
+def shares_memory(pid1: int, pid2: int) -> bool:
+    """True if two processes share one address space (a vfork()ed child before its exec).
+
+    Such a child's smaps_rollup reports the parent's whole memory again: summing both would
+    count it twice. Uses kcmp(2) (KCMP_VM); if that is unavailable, compares /proc/PID/maps.
+    """
+    global _libc
+    if _SYS_KCMP is not None:
+        try:
+            if _libc is None:
+                import ctypes
+
+                _libc = ctypes.CDLL(None, use_errno=True)
+            r = _libc.syscall(_SYS_KCMP, pid1, pid2, _KCMP_VM, 0, 0)
+            if r >= 0:
+                return r == 0
+        except OSError:
+            pass
+    try:
+        with open(f"/proc/{pid1}/maps") as a, open(f"/proc/{pid2}/maps") as b:
+            return a.read() == b.read()
+    except OSError:
+        return False
 
 
 def pss_kib(pid: int) -> int:
@@ -192,8 +223,23 @@ def pss_kib(pid: int) -> int:
     return 0
 
 
-def tree_pss_kib(pid: int) -> int:
-    return sum(pss_kib(p) for p in process_tree(pid))
+def tree_pss_kib(pid: int) -> tuple[int, int]:
+    """(summed PSS in KiB, number of address spaces counted) of the process tree under ``pid``.
+
+    PSS already splits pages shared between processes (fork, shared libraries), so the sum over
+    the tree does not double-count them; a vfork()ed child that shares its parent's address
+    space is skipped (see shares_memory).
+    """
+    total = 0
+    counted = 0
+    for p, parent in process_tree(pid):
+        if parent is not None and shares_memory(parent, p):
+            continue
+        v = pss_kib(p)
+        if v:
+            total += v
+            counted += 1
+    return total, counted
 
 
 class PssSampler:
@@ -210,10 +256,9 @@ class PssSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            pids = process_tree(self.pid)
-            v = sum(pss_kib(p) for p in pids)
+            v, n = tree_pss_kib(self.pid)
             if v:
-                self.max_procs = max(self.max_procs, len(pids))
+                self.max_procs = max(self.max_procs, n)
                 self.samples += 1
                 self.peak_kib = max(self.peak_kib, v)
             self._stop.wait(self.interval)

@@ -26,7 +26,9 @@ imports, DAG parsing, the run and its metadata writes are all in):
 
 Peak memory: PSS (``/proc/PID/smaps_rollup``) of the process and all its descendants, summed,
 sampled by the parent every ~20 ms; the maximum over the run is kept. Short-lived children
-(the bash processes) are counted when a sample catches them.
+(the bash processes) are counted when a sample catches them. A vfork()ed child that has not yet
+exec'd shares its parent's address space and its smaps_rollup repeats the parent's whole PSS; it
+is recognised (kcmp KCMP_VM) and not counted twice.
 
 The two sides alternate within each repetition. Both runs are checked: riir's JSON must say
 ``run_state: success`` and Airflow's child must exit 0 with its run in ``success``; the
@@ -278,7 +280,7 @@ def main() -> int:
                 print(
                     f"  rep {i + 1}/{args.repeat} {s:8s} {r['wall_s']:8.2f} s  "
                     f"peak PSS {r['peak_pss_kib'] / 1024:7.1f} MiB ({r['pss_samples']} samples, "
-                    f"<= {r['max_procs']} processes)  {status}  states={r.get('states')}",
+                    f"<= {r['max_procs']} address spaces)  {status}  states={r.get('states')}",
                     flush=True,
                 )
                 if not r["ok"]:
