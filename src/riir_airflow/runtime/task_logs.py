@@ -35,15 +35,32 @@ class _ListHandler(logging.Handler):
             self.handleError(record)
 
 
+def _task_log_level() -> int:
+    from riir_airflow.compat.config import conf
+
+    name = str(conf.get("logging", "logging_level", fallback="INFO")).upper()
+    level = logging.getLevelName(name)
+    return level if isinstance(level, int) else logging.INFO
+
+
 @contextlib.contextmanager
 def capture_try_logs(store: Store, ti: TaskInstanceRecord) -> Iterator[None]:
+    """Keep the try's log records at `[logging] logging_level` (INFO) and up. The root logger
+    is lowered to that level while the try runs (and restored after), so the task log is
+    complete even when the process never configured logging (a plain `dag.test()`)."""
+    level = _task_log_level()
     handler = _ListHandler()
+    handler.setLevel(level)
     root = logging.getLogger()
+    previous_level = root.level
+    if root.getEffectiveLevel() > level:
+        root.setLevel(level)
     root.addHandler(handler)
     try:
         yield
     finally:
         root.removeHandler(handler)
+        root.setLevel(previous_level)
         if handler.lines:
             store.append_log(
                 ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number, "\n".join(handler.lines) + "\n"

@@ -129,8 +129,10 @@ def run_try(
 
     As in Airflow, a try starts with no XComs of its task instance: what an earlier try
     pushed (before failing, say) is deleted, so downstream tasks only see this try's values.
+    A deferred task resuming (`resume`) is the same try going on: its XComs are kept.
     """
-    store.delete_xcoms(record.dag_id, record.run_id, record.task_id, record.map_index)
+    if resume is None:
+        store.delete_xcoms(record.dag_id, record.run_id, record.task_id, record.map_index)
     work = copy_for_rendering(task)  # rendering replaces attributes on this copy only
     ti = RuntimeTaskInstance(task=work, record=record, dag_run=run, store=store, clock=clock)
     if reschedule is not None:
