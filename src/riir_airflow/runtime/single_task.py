@@ -32,6 +32,16 @@ __all__ = ["render_single_task", "run_single_task"]
 def _run_for(
     dag: DAG, store: Store, clock: Clock, logical_date: datetime.datetime | None, run: DagRunRecord | None
 ) -> Iterator[DagRunRecord]:
+    if run is None and logical_date is not None:
+        # As Airflow's `tasks test DAG TASK DATE`: a run at that logical date is used as it is.
+        import pendulum
+
+        logical_date = pendulum.instance(logical_date).in_timezone("UTC")
+        tiny = datetime.timedelta(microseconds=1)
+        at_date = store.list_dag_runs(
+            dag.dag_id, logical_date_after=logical_date - tiny, logical_date_before=logical_date + tiny
+        )
+        run = at_date[0] if at_date else None
     if run is not None:
         yield run
         return
