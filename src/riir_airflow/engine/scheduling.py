@@ -132,8 +132,14 @@ class _Run:
                 self.states[(tid, -1)] = _S.NONE
 
     def upstream_keys(self, key: TIKey, upstream_id: str) -> Iterable[TIKey]:
-        # Every instance of an upstream task is relevant. Mapped task groups will narrow this
-        # to the instances sharing `key`'s map index; this is the one place to do it.
+        # Every instance of an upstream task is relevant, except inside a mapped task group:
+        # there instance i depends on instance i of the group's other tasks (Airflow's
+        # "relevant upstream map indexes"). Tasks tell their group via `mapped_task_group_id`.
+        group = getattr(self.topo.tasks[key[0]], "mapped_task_group_id", None)
+        if key[1] >= 0 and group is not None and getattr(self.topo.tasks[upstream_id], "mapped_task_group_id", None) == group:
+            same_index = (upstream_id, key[1])
+            if same_index in self.states:
+                return [same_index]
         return self.instances[upstream_id]
 
     def count(self, key: TIKey, upstream_ids: Iterable[str]) -> UpstreamCounts:

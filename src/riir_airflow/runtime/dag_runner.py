@@ -8,6 +8,7 @@ delays, branch skips and the run's final state all come from the engine.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import re
@@ -178,28 +179,39 @@ class DagRunner:
         return bool(limit and run.start_date and self.clock.now() - run.start_date > limit)
 
     def _expand(self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], key: tuple[str, int]) -> None:
-        """Replace a mapped task's placeholder by its instances (or skip it when there are none)."""
+        """Replace a mapped task's placeholder by its instances (or skip it when there are none).
+        In a mapped task group every member's placeholder is expanded at once, so instance i
+        of each member can follow instance i of the others."""
         from riir_airflow.runtime.mapping import expanded_instances
+        from riir_airflow.sdk.mappedtaskgroup import mapped_task_group_of
 
-        placeholder = tis[key]
+        task = self.dag.task_dict[key[0]]
+        group = None if task.is_mapped else mapped_task_group_of(task)
+        members = [key]
+        if group is not None:
+            members = [(t.task_id, -1) for t in group.iter_tasks()]
+            members = [m for m in members if m in tis and tis[m].state is _S.NONE]
         try:
-            instances = expanded_instances(self.dag.task_dict[key[0]], placeholder, run, self.store, self.clock)
+            template = expanded_instances(task, tis[key], run, self.store, self.clock)
         except Exception as exc:  # noqa: BLE001 - an input that cannot be expanded fails the task
             log.error("Cannot expand %s: %s", key[0], exc)
-            placeholder.state, placeholder.note = _S.FAILED, f"{type(exc).__name__}: {exc}"
-            self.store.put_task_instances([placeholder])
+            tis[key].state, tis[key].note = _S.FAILED, f"{type(exc).__name__}: {exc}"
+            self.store.put_task_instances([tis[key]])
             return
-        if not instances:
-            log.info("Mapped task %s has nothing to map over: skipped", key[0])
-            placeholder.state = _S.SKIPPED
-            self.store.put_task_instances([placeholder])
-            return
-        del tis[key]
-        self.store.delete_task_instance(run.dag_id, run.run_id, key[0], -1)
-        for instance in instances:
-            tis[instance.key] = instance
-        self.store.put_task_instances(instances)
-        log.info("Expanded %s into %d instances", key[0], len(instances))
+        for member in members:
+            placeholder = tis[member]
+            if not template:
+                log.info("Mapped task %s has nothing to map over: skipped", member[0])
+                placeholder.state = _S.SKIPPED
+                self.store.put_task_instances([placeholder])
+                continue
+            instances = [dataclasses.replace(placeholder, map_index=t.map_index) for t in template]
+            del tis[member]
+            self.store.delete_task_instance(run.dag_id, run.run_id, member[0], -1)
+            for instance in instances:
+                tis[instance.key] = instance
+            self.store.put_task_instances(instances)
+            log.info("Expanded %s into %d instances", member[0], len(instances))
 
     def _defer(self, key: tuple[str, int], deferral: TaskDeferred) -> None:
         from riir_airflow.runtime.triggerer import TriggerRunner
@@ -242,13 +254,14 @@ class DagRunner:
         resume: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
         task = self.dag.task_dict[key[0]]
-        if task.is_mapped:
+        if task.is_mapped or task.mapped_task_group_id is not None:
             if key[1] < 0:
                 self._expand(run, tis, key)
                 return
-            from riir_airflow.runtime.mapping import operator_for_instance
+            if task.is_mapped:
+                from riir_airflow.runtime.mapping import operator_for_instance
 
-            task = operator_for_instance(task, key[1], run, self.store, self.clock)
+                task = operator_for_instance(task, key[1], run, self.store, self.clock)
         ti = tis[key]
         if ti.state is not _S.UP_FOR_RESCHEDULE and resume is None:
             ti.try_number += 1

@@ -192,7 +192,16 @@ class RuntimeTaskInstance:
         for tid in ids:
             # A mapped task's values, all instances in map-index order, read when used.
             upstream = dag.task_dict.get(tid) if dag_id in (None, self.dag_id) else None
-            if upstream is not None and upstream.is_mapped and map_indexes is None:
+            if upstream is None or map_indexes is not None:
+                continue
+            group = upstream.mapped_task_group_id
+            if group is not None and group == self.task.mapped_task_group_id and self.map_index >= 0:
+                # Inside one mapped task group, instance i reads instance i of the others.
+                own = self._store.get_xcoms(
+                    self.dag_id, run_id=run_id or self.run_id, task_ids=[tid], keys=[key], map_indexes=[self.map_index]
+                )
+                found[tid] = deserialize_value(own[0].value) if own else default
+            elif upstream.is_mapped or group is not None:
                 found[tid] = self._mapped_values(tid, key, run_id or self.run_id)
         values = [found.get(tid, default) for tid in ids]
         return values[0] if single else values

@@ -80,7 +80,7 @@ def _record_triggered_run(ti: RuntimeTaskInstance, store: Store, request: dict[s
     record = DagRunRecord(
         dag_id=request["trigger_dag_id"],
         run_id=run_id,
-        run_type=DagRunType.MANUAL.value,
+        run_type=DagRunType.OPERATOR_TRIGGERED.value,  # as Airflow 3.3 records it
         state=DagRunState.QUEUED,
         run_after=run_after,
         logical_date=logical_date,

@@ -302,25 +302,58 @@ def teardown(
 class TaskGroupDecorator:
     """What `@task_group` returns: each call creates a TaskGroup and runs the function in it."""
 
-    def __init__(self, function: Callable[..., Any], **tg_kwargs: Any) -> None:
+    def __init__(
+        self, function: Callable[..., Any], partial_kwargs: dict[str, Any] | None = None, **tg_kwargs: Any
+    ) -> None:
         self.function = function
         self.tg_kwargs = tg_kwargs
+        self.partial_kwargs = dict(partial_kwargs or {})
         functools.update_wrapper(self, function)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def _group_kwargs(self) -> dict[str, Any]:
         tg_kwargs = dict(self.tg_kwargs)
         tg_kwargs.setdefault("group_id", self.function.__name__)
         tg_kwargs.setdefault("add_suffix_on_collision", True)
         if self.function.__doc__ and "tooltip" not in tg_kwargs:
             tg_kwargs["tooltip"] = self.function.__doc__
-        with TaskGroup(**tg_kwargs) as group:
-            result = self.function(*args, **kwargs)
+        return tg_kwargs
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with TaskGroup(**self._group_kwargs()) as group:
+            result = self.function(*args, **{**self.partial_kwargs, **kwargs})
         # A function that returns a task (or XComArg) lets callers link to that task;
         # otherwise the whole group is the node.
         return result if result is not None else group
 
     def override(self, **kwargs: Any) -> TaskGroupDecorator:
-        return TaskGroupDecorator(self.function, **{**self.tg_kwargs, **kwargs})
+        return TaskGroupDecorator(self.function, self.partial_kwargs, **{**self.tg_kwargs, **kwargs})
+
+    # -- mapped task groups -------------------------------------------------------------------
+    def partial(self, **kwargs: Any) -> TaskGroupDecorator:
+        """Fix some of the function's arguments; `.expand(...)` maps the group over the rest."""
+        return TaskGroupDecorator(self.function, {**self.partial_kwargs, **kwargs}, **self.tg_kwargs)
+
+    def expand(self, **mapped_kwargs: Any) -> Any:
+        from riir_airflow.sdk.expandinput import DictOfListsExpandInput
+
+        return self._expand(DictOfListsExpandInput(dict(mapped_kwargs)), list(mapped_kwargs))
+
+    def expand_kwargs(self, kwargs: Any) -> Any:
+        from riir_airflow.sdk.expandinput import ListOfDictsExpandInput
+
+        names = [n for n in inspect.signature(self.function).parameters if n not in self.partial_kwargs]
+        return self._expand(ListOfDictsExpandInput(kwargs), names)
+
+    def _expand(self, expand_input: Any, names: list[str]) -> Any:
+        """Every task of the group runs once per map index; the function's mapped arguments
+        are placeholders that resolve, per instance, to that index's values."""
+        from riir_airflow.sdk.mappedtaskgroup import MappedArgument, MappedTaskGroup
+
+        with MappedTaskGroup(expand_input=expand_input, **self._group_kwargs()) as group:
+            arguments = {name: MappedArgument(group, name) for name in names}
+            result = self.function(**{**self.partial_kwargs, **arguments})
+        group.wire_input_dependencies()
+        return result if result is not None else group
 
 
 def task_group(python_callable: Callable[..., Any] | None = None, **tg_kwargs: Any) -> Any:

@@ -30,6 +30,14 @@ class TaskNode(DependencyMixin):
     downstream_task_ids: set[str]
     is_mapped: bool = False
 
+    @property
+    def mapped_task_group_id(self) -> str | None:
+        """The innermost mapped task group this task runs in (once per map index), if any."""
+        from riir_airflow.sdk.mappedtaskgroup import mapped_task_group_of
+
+        group = mapped_task_group_of(self)
+        return group.group_id if group is not None else None
+
     # -- identity ---------------------------------------------------------------------------
     @property
     def node_id(self) -> str:
