@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from riir_airflow.cli.dag_files import resolve_dag
 from riir_airflow.cli.main import CommandError
 from riir_airflow.cli.output import add_output_argument, print_rows
 
-__all__ = ["parse_conf", "parse_logical_date", "register"]
+__all__ = ["parse_conf", "parse_logical_date", "parse_pattern", "register"]
 
 
 def parse_logical_date(value: str | None) -> Any:
@@ -23,21 +25,34 @@ def parse_logical_date(value: str | None) -> Any:
     from riir_airflow.sdk.timezone import default_timezone
 
     try:
-        return pendulum.parse(value, tz=default_timezone())
+        parsed = pendulum.parse(value, tz=default_timezone())
     except ValueError as exc:  # pendulum's ParserError is a ValueError
         raise CommandError(f"Invalid logical date {value!r}: {exc}") from None
+    # pendulum also parses durations ("P1D"), intervals ("a/b") and bare times: not dates.
+    if not isinstance(parsed, datetime.datetime):
+        raise CommandError(f"Invalid logical date {value!r}: not a date-time (got a {type(parsed).__name__})")
+    return parsed
 
 
-def parse_conf(value: str | None) -> dict[str, Any]:
+def parse_conf(value: str | None, option: str = "--conf") -> dict[str, Any]:
     if not value:
         return {}
     try:
         conf = json.loads(value)
     except json.JSONDecodeError as exc:
-        raise CommandError(f"--conf is not valid JSON: {exc}") from None
+        raise CommandError(f"{option} is not valid JSON: {exc}") from None
     if not isinstance(conf, dict):
-        raise CommandError("--conf must be a JSON object")
+        raise CommandError(f"{option} must be a JSON object")
     return conf
+
+
+def parse_pattern(value: str | None, option: str) -> re.Pattern[str] | None:
+    if value is None:
+        return None
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise CommandError(f"{option} is not a valid regular expression: {exc}") from None
 
 
 def register(commands: Any) -> None:
@@ -80,20 +95,27 @@ def _test(args: argparse.Namespace) -> int:
     from riir_airflow.runtime.local import local_store, test_dag
     from riir_airflow.runtime.report import run_report
 
-    dag = resolve_dag(args.target, args.dag_id, args.subdir)
+    from riir_airflow.sdk.exceptions import ParamValidationError
+
+    # Arguments first: a bad one is reported without importing the DAG file.
     date_text = args.logical_date or args.logical_date_pos
     logical_date = parse_logical_date(date_text)
+    conf = parse_conf(args.conf)
+    mark_success = parse_pattern(args.mark_success_pattern, "--mark-success-pattern")
+    dag = resolve_dag(args.target, args.dag_id, args.subdir)
     store = local_store()
     try:
         run = test_dag(
             dag,
             logical_date=logical_date,
             logical_date_given=date_text is not None,
-            conf=parse_conf(args.conf),
-            mark_success_pattern=args.mark_success_pattern,
+            conf=conf,
+            mark_success_pattern=mark_success,
             store=store,
         )
         report = run_report(store, run)
+    except ParamValidationError as exc:  # raised before the run is created: nothing recorded
+        raise CommandError(f"Invalid --conf for DAG {dag.dag_id!r}: {exc}") from None
     finally:
         store.close()
     if args.output == "json":

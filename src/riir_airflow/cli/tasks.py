@@ -45,19 +45,25 @@ def _single_task(args: argparse.Namespace, action: str) -> int:
     from riir_airflow.runtime.local import local_store, using_store
     from riir_airflow.runtime.single_task import render_single_task, run_single_task
 
+    from riir_airflow.sdk.exceptions import ParamValidationError
+
+    task_params = parse_conf(args.task_params, "-t/--task-params")
     dag = resolve_dag(args.target, args.dag_id, args.subdir)
     if args.task_id not in dag.task_dict:
         raise CommandError(f"Task {args.task_id!r} not found in DAG {dag.dag_id!r}")
-    task_params = parse_conf(args.task_params)
     store = local_store()
     try:
         with using_store(store):
             existing = store.get_dag_run(dag.dag_id, args.logical_date) if args.logical_date else None
             logical_date = None if existing else parse_logical_date(args.logical_date)
             if action == "render":
-                for field, value in render_single_task(
-                    dag, args.task_id, store, logical_date=logical_date, run=existing, task_params=task_params
-                ).items():
+                try:
+                    fields = render_single_task(
+                        dag, args.task_id, store, logical_date=logical_date, run=existing, task_params=task_params
+                    )
+                except ParamValidationError as exc:
+                    raise CommandError(f"Invalid params for task {args.task_id!r}: {exc}") from None
+                for field, value in fields.items():
                     print(f"\n# {'-' * 58}\n# property: {field}\n# {'-' * 58}\n{value}")
                 return 0
             os.environ["AIRFLOW_TEST_MODE"] = "True"
