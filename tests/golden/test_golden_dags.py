@@ -23,6 +23,27 @@ EXPECTED = HERE / "expected"
 CASES = sorted(p.stem for p in EXPECTED.glob("*.json"))
 
 
+def _pending() -> dict[str, str]:
+    """Goldens riir-airflow does not match yet (`pending.txt`: `name: reason` per line). They
+    run as strict xfails: the day one starts matching, the suite says so and it must be removed."""
+    path = HERE / "pending.txt"
+    if not path.exists():
+        return {}
+    out = {}
+    for line in path.read_text().splitlines():
+        name, _, reason = line.partition(":")
+        if name.strip() and not name.startswith("#"):
+            out[name.strip()] = reason.strip()
+    return out
+
+
+PENDING = _pending()
+PARAMS = [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=PENDING[name])) if name in PENDING else name
+    for name in CASES
+]
+
+
 def golden_args(dag_file: Path) -> dict:
     for node in ast.parse(dag_file.read_text()).body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "GOLDEN_ARGS" for t in node.targets):
@@ -49,7 +70,7 @@ def run_riir(dag_file: Path, airflow_home: Path) -> dict:
         pytest.fail(f"last stdout line is not JSON: {lines[-1]!r}\nstderr:\n{proc.stderr[-4000:]}")
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", PARAMS)
 def test_dags_test_matches_airflow(name: str, tmp_path: Path) -> None:
     expected = json.loads((EXPECTED / f"{name}.json").read_text())
     got = run_riir(DAGS / f"{name}.py", tmp_path)
