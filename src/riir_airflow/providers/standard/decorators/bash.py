@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from riir_airflow.providers.standard.decorators.python import python_decorator
 from riir_airflow.providers.standard.operators.bash import BashOperator
 from riir_airflow.providers.standard.operators.python import determine_kwargs
 from riir_airflow.sdk.context import Context, context_merge
-from riir_airflow.sdk.decorators import DecoratedOperator, task_decorator_factory
+from riir_airflow.sdk.decorators import DecoratedOperator
 
 __all__ = ["BashDecoratedOperator", "bash_task"]
 
@@ -45,5 +46,4 @@ class BashDecoratedOperator(DecoratedOperator, BashOperator):
         return super().execute(context)
 
 
-def bash_task(python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
-    return task_decorator_factory(python_callable, decorated_operator_class=BashDecoratedOperator, **kwargs)
+bash_task = python_decorator(BashDecoratedOperator)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from riir_airflow.providers.standard.decorators.python import python_decorator
 from riir_airflow.providers.standard.operators.python import determine_kwargs
 from riir_airflow.sdk.context import Context, context_merge
-from riir_airflow.sdk.decorators import DecoratedOperator, task_decorator_factory
+from riir_airflow.sdk.decorators import DecoratedOperator
 from riir_airflow.sdk.sensors import BaseSensorOperator, PokeReturnValue
 
 __all__ = ["DecoratedSensorOperator", "sensor_task"]
@@ -24,5 +24,4 @@ class DecoratedSensorOperator(DecoratedOperator, BaseSensorOperator):
         return result if isinstance(result, PokeReturnValue) else PokeReturnValue(bool(result))
 
 
-def sensor_task(python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
-    return task_decorator_factory(python_callable, decorated_operator_class=DecoratedSensorOperator, **kwargs)
+sensor_task = python_decorator(DecoratedSensorOperator)
