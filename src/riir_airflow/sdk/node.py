@@ -44,10 +44,6 @@ class TaskNode(DependencyMixin):
         return self.task_id
 
     @property
-    def label(self) -> str:
-        return self._user_task_id
-
-    @property
     def dag(self) -> DAG:
         if self._dag is None:
             from riir_airflow.sdk.exceptions import AirflowException
