@@ -6,6 +6,7 @@ the script is run as ``python bench/NAME.py`` from anywhere.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -105,7 +106,9 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
         )
 
 
+@functools.cache
 def machine_info() -> dict:
+    """The machine, as seen the first time this is called (the scripts call it when they start)."""
     model = ""
     try:
         for ln in Path("/proc/cpuinfo").read_text().splitlines():
@@ -132,8 +135,16 @@ def machine_info() -> dict:
     }
 
 
+@functools.cache
 def source_info() -> dict:
-    """Which riir-airflow was measured: the repo's HEAD and whether the work tree had local edits."""
+    """Which riir-airflow was measured: the repo's HEAD and whether src/ had local edits.
+
+    Cached: the first call (when a script starts) is what the JSON line reports.
+    """
+    return _source_now()
+
+
+def _source_now() -> dict:
 
     def git(*a: str) -> str:
         r = subprocess.run(["git", "-C", str(REPO_ROOT), *a], capture_output=True, text=True, check=False)
@@ -147,6 +158,9 @@ def source_info() -> dict:
 def emit_json(obj: dict) -> None:
     """The one machine-readable line every bench script ends with (plus machine and source info)."""
     obj = {**obj, "machine": machine_info(), "riir_source": source_info()}
+    end = _source_now()
+    if end != obj["riir_source"]:
+        obj["riir_source_at_end"] = end  # the work tree changed while the benchmark ran
     print(json.dumps(obj, sort_keys=False, default=str), flush=True)
 
 
