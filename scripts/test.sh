@@ -10,6 +10,6 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -e '.[dev,broker]'
 .venv/bin/ruff check src tests bench
 exec .venv/bin/python -m pytest -n 2 "$@"
