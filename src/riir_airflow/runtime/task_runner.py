@@ -188,8 +188,10 @@ def run_try(
                 )
 
         state = outcome_of_try(task, record.try_number, error_kind_of(error), max_tries=record.max_tries)
-        if error is not None and state is not TaskInstanceState.SKIPPED:
+        if state in (TaskInstanceState.FAILED, TaskInstanceState.UP_FOR_RETRY):
             log.error("Task failed with exception", exc_info=error)
+        elif state is TaskInstanceState.DEFERRED:
+            log.info("Pausing task as DEFERRED: %r", error)
         elif isinstance(error, AirflowSkipException):
             log.info("Skipping task: %s", error)
         log.info(
