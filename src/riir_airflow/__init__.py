@@ -15,6 +15,8 @@ __all__ = ["DAG", "Asset", "Dataset", "XComArg", "__version__"]
 
 _LAZY = {
     "DAG": ("riir_airflow.sdk.dag", "DAG"),
+    "Asset": ("riir_airflow.sdk.assets", "Asset"),
+    "Dataset": ("riir_airflow.sdk.assets", "Dataset"),
     "XComArg": ("riir_airflow.sdk.xcom_arg", "XComArg"),
 }
 

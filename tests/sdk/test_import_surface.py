@@ -145,10 +145,6 @@ def test_p0_sdk_names_are_exported(name: str) -> None:
     assert getattr(sdk, name) is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: riir_airflow/__init__.py lists Asset and Dataset in __all__ but _LAZY cannot resolve them",
-)
 def test_every_name_in_top_level_all_resolves() -> None:
     top = importlib.import_module("riir_airflow")
     missing = [name for name in top.__all__ if not hasattr(top, name)]

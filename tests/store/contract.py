@@ -12,7 +12,7 @@ that yields an empty store:
             yield s
             s.close()
 
-The tests live in topic mixins (runs, task instances, XCom, data) to keep modules small;
+The tests live in topic mixins (runs, task instances, XCom, data, assets) to keep modules small;
 `StoreContract` is their union. Behaviour every test relies on:
 - datetimes are returned as timezone-aware UTC `pendulum.DateTime`s, equal (as instants) to
   what was written in whatever timezone;
@@ -28,6 +28,7 @@ import pytest
 
 from riir_airflow.store import Store
 
+from .contract_assets import AssetContract
 from .contract_data import DataContract
 from .contract_runs import RunContract
 from .contract_task_instances import TaskInstanceContract
@@ -36,7 +37,7 @@ from .contract_xcom import XComContract
 __all__ = ["StoreContract"]
 
 
-class StoreContract(RunContract, TaskInstanceContract, XComContract, DataContract):
+class StoreContract(RunContract, TaskInstanceContract, XComContract, DataContract, AssetContract):
     """Base class of the Store contract suite; subclasses provide the `store` fixture."""
 
     @pytest.fixture

@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 __version__ = "1.3.2"  # the task-sdk version whose interface this follows
 
 _LAZY: dict[str, str] = {
+    "Asset": "riir_airflow.sdk.assets",
+    "AssetAlias": "riir_airflow.sdk.assets",
+    "AssetAll": "riir_airflow.sdk.assets",
+    "AssetAny": "riir_airflow.sdk.assets",
+    "AssetOrTimeSchedule": "riir_airflow.sdk.timetables",
     "Param": "riir_airflow.sdk.params",
     "ParamsDict": "riir_airflow.sdk.params",
     "Variable": "riir_airflow.sdk.variable",
@@ -48,6 +53,8 @@ _LAZY: dict[str, str] = {
     "BranchMixIn": "riir_airflow.sdk.skipmixin",
     "BaseBranchOperator": "riir_airflow.sdk.skipmixin",
     "BaseSensorOperator": "riir_airflow.sdk.sensors",
+    "BaseNotifier": "riir_airflow.sdk.notifier",
+    "WeightRule": "riir_airflow.sdk.weight_rule",
     "PokeReturnValue": "riir_airflow.sdk.sensors",
     "CronDataIntervalTimetable": "riir_airflow.sdk.timetables",
     "CronTriggerTimetable": "riir_airflow.sdk.timetables",
@@ -60,8 +67,14 @@ _LAZY_MODULES = {"timezone", "exceptions", "macros", "timetables"}
 
 __all__ = [
     "DAG",
+    "Asset",
+    "AssetAlias",
+    "AssetAll",
+    "AssetAny",
+    "AssetOrTimeSchedule",
     "BaseBranchOperator",
     "BaseHook",
+    "BaseNotifier",
     "BaseOperator",
     "BaseSensorOperator",
     "BranchMixIn",
@@ -84,6 +97,7 @@ __all__ = [
     "TaskInstanceState",
     "TriggerRule",
     "Variable",
+    "WeightRule",
     "XComArg",
     "__version__",
     "chain",

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import json
 import os
 import sqlite3
@@ -37,6 +38,7 @@ import pendulum
 
 from riir_airflow.sdk.state import DagRunState, TaskInstanceState
 from riir_airflow.store.records import (
+    AssetEventRecord,
     ConnectionRecord,
     DagRunAlreadyExists,
     DagRunRecord,
@@ -45,12 +47,15 @@ from riir_airflow.store.records import (
     XComRecord,
 )
 from riir_airflow.store.sqlite_schema import (
+    ASSET_EVENT_COLUMNS,
     RUN_COLUMNS,
     TI_COLUMNS,
     connect,
+    decode_asset_event,
     decode_run,
     decode_ti,
     decode_xcom,
+    encode_asset_event,
     encode_dt,
     encode_run,
     encode_ti,
@@ -67,6 +72,27 @@ _TI_KEY = ("dag_id", "run_id", "task_id", "map_index")
 _TI_WHERE = "dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?"
 _CONN_COLUMNS = tuple(f.name for f in dataclasses.fields(ConnectionRecord))
 _XCOM_COLUMNS = (*_TI_KEY, "key", "value", "timestamp")
+
+
+@functools.lru_cache(maxsize=256)
+def _condition(text: str) -> tuple[Any, frozenset[str]]:
+    """A registered condition JSON as (condition, the queue keys it mentions); cached, pure."""
+    from riir_airflow.sdk.assets import condition_from_json, status_key
+
+    try:
+        condition = condition_from_json(text)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not an asset condition: {text!r} ({exc})") from None
+    keys = {status_key(a) for a in condition.iter_assets()}
+    keys |= {status_key(a) for a in condition.iter_asset_aliases()}
+    return condition, frozenset(keys)
+
+
+def _event_keys(event: AssetEventRecord) -> set[str]:
+    """The queue keys news of `event` goes under: its uri and `alias:<name>` per source alias."""
+    from riir_airflow.sdk.assets import ALIAS_KEY_PREFIX
+
+    return {event.uri, *(ALIAS_KEY_PREFIX + alias for alias in event.source_aliases or [])}
 
 
 class LocalStore:
@@ -376,6 +402,165 @@ class LocalStore:
         return "".join(
             row["text"] for row in self._rows(sql, (dag_id, run_id, task_id, map_index, try_number))
         )
+
+    # -- assets ---------------------------------------------------------------------------
+    # Triggering works as Airflow's scheduler does: recording an event puts a row
+    # (dag_id, asset key) into `asset_dag_run_queue` for every registered DAG whose condition
+    # mentions the asset (key: its uri) or one of the aliases it came through (key:
+    # `alias:<name>`); a DAG is triggered when its condition evaluates true over its queued keys;
+    # creating its asset-triggered run consumes (deletes) its rows. A row remembers the first
+    # event that queued it, so consuming returns every event since then.
+    def record_asset_event(self, event: AssetEventRecord) -> AssetEventRecord:
+        """Insert the event (timestamp defaults to now), queue it for the registered DAGs that
+        wait on it, and return it as stored (with its id)."""
+        if event.timestamp is None:
+            event = dataclasses.replace(event, timestamp=pendulum.now("UTC"))
+        values = encode_asset_event(event)  # validates before touching the file
+        keys = _event_keys(event)
+        with self._tx(write=True) as conn:
+            event_id = conn.execute(
+                f"INSERT INTO asset_event ({', '.join(ASSET_EVENT_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(ASSET_EVENT_COLUMNS))})",
+                values,
+            ).lastrowid
+            for row in conn.execute("SELECT dag_id, condition FROM asset_dag_schedule").fetchall():
+                for key in sorted(keys & _condition(row["condition"])[1]):
+                    conn.execute(
+                        "INSERT OR IGNORE INTO asset_dag_run_queue (dag_id, asset, created, first_event_id) "
+                        "VALUES (?, ?, ?, ?)",
+                        (row["dag_id"], key, values[-1], event_id),
+                    )
+            stored = conn.execute("SELECT * FROM asset_event WHERE id = ?", (event_id,)).fetchone()
+        return decode_asset_event(stored)
+
+    def get_asset_events(
+        self,
+        *,
+        name: str | None = None,
+        uri: str | None = None,
+        source_dag_id: str | None = None,
+        source_run_id: str | None = None,
+        source_alias: str | None = None,
+        after: datetime.datetime | None = None,
+        before: datetime.datetime | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+    ) -> list[AssetEventRecord]:
+        """Events matching every given filter, ordered by (timestamp, id) (reversed if
+        descending), then cut to `limit`; `after`/`before` are exclusive timestamp bounds."""
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, not {limit}")
+        where: list[str] = ["1"]
+        params: list[Any] = []
+        for column, value in (
+            ("name", name),
+            ("uri", uri),
+            ("source_dag_id", source_dag_id),
+            ("source_run_id", source_run_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if source_alias is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(source_aliases) WHERE value = ?)")
+            params.append(source_alias)
+        if after is not None:
+            where.append("timestamp > ?")
+            params.append(encode_dt(after))
+        if before is not None:
+            where.append("timestamp < ?")
+            params.append(encode_dt(before))
+        order = "DESC" if descending else "ASC"
+        sql = f"SELECT * FROM asset_event WHERE {' AND '.join(where)} ORDER BY timestamp {order}, id {order}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [decode_asset_event(row) for row in self._rows(sql, params)]
+
+    def register_dag_schedule(self, dag_id: str, condition_json: str | None) -> None:
+        """Replace the DAG's registered condition (None: forget it and its queue); queued keys
+        the new condition does not mention are dropped. ValueError if the text is no condition."""
+        keys = None if condition_json is None else _condition(condition_json)[1]
+        with self._tx(write=True) as conn:
+            if keys is None:
+                conn.execute("DELETE FROM asset_dag_schedule WHERE dag_id = ?", (dag_id,))
+                conn.execute("DELETE FROM asset_dag_run_queue WHERE dag_id = ?", (dag_id,))
+                return
+            conn.execute(
+                upsert_sql("asset_dag_schedule", ("dag_id", "condition"), ("dag_id",)),
+                (dag_id, condition_json),
+            )
+            clause, values = in_clause("asset", sorted(keys))
+            conn.execute(
+                f"DELETE FROM asset_dag_run_queue WHERE dag_id = ? AND NOT ({clause})", [dag_id, *values]
+            )
+
+    def get_dag_schedule(self, dag_id: str) -> str | None:
+        rows = self._rows("SELECT condition FROM asset_dag_schedule WHERE dag_id = ?", (dag_id,))
+        return rows[0]["condition"] if rows else None
+
+    def dags_triggered_by(self, event: AssetEventRecord | None = None) -> list[str]:
+        """Sorted ids of registered DAGs whose condition holds over their queued keys; with
+        `event`, only those whose condition mentions the event's uri or aliases."""
+        with self._tx() as conn:
+            schedules = conn.execute(
+                "SELECT dag_id, condition FROM asset_dag_schedule ORDER BY dag_id"
+            ).fetchall()
+            queued: dict[str, set[str]] = {}
+            for row in conn.execute("SELECT dag_id, asset FROM asset_dag_run_queue").fetchall():
+                queued.setdefault(row["dag_id"], set()).add(row["asset"])
+        wanted = None if event is None else _event_keys(event)
+        triggered: list[str] = []
+        for row in schedules:
+            condition, keys = _condition(row["condition"])
+            statuses = dict.fromkeys(queued.get(row["dag_id"], ()), True)
+            if wanted is not None and not wanted & keys:
+                continue
+            if statuses and condition.evaluate(statuses):
+                triggered.append(row["dag_id"])
+        return triggered
+
+    def consume_asset_dag_run_queue(
+        self, dag_id: str, *, run_id: str | None = None
+    ) -> list[AssetEventRecord]:
+        """Delete the DAG's queue rows and return the events since each row was queued (for an
+        asset key: events of that uri; for an alias key: events through that alias), ordered by
+        (timestamp, id); with `run_id` they are linked to that run (KeyError if it is missing)."""
+        from riir_airflow.sdk.assets import ALIAS_KEY_PREFIX
+
+        with self._tx(write=True) as conn:
+            if run_id is not None:
+                self._require_run(conn, dag_id, run_id)
+            rows: dict[int, sqlite3.Row] = {}
+            for queued in conn.execute(
+                "SELECT asset, first_event_id FROM asset_dag_run_queue WHERE dag_id = ?", (dag_id,)
+            ).fetchall():
+                key = queued["asset"]
+                if key.startswith(ALIAS_KEY_PREFIX):
+                    match = "EXISTS (SELECT 1 FROM json_each(source_aliases) WHERE value = ?)"
+                    key = key[len(ALIAS_KEY_PREFIX) :]
+                else:
+                    match = "uri = ?"
+                for row in conn.execute(
+                    f"SELECT * FROM asset_event WHERE {match} AND id >= ?", (key, queued["first_event_id"])
+                ):
+                    rows[row["id"]] = row
+            conn.execute("DELETE FROM asset_dag_run_queue WHERE dag_id = ?", (dag_id,))
+            if run_id is not None:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO dag_run_asset_event (dag_id, run_id, event_id) VALUES (?, ?, ?)",
+                    [(dag_id, run_id, event_id) for event_id in rows],
+                )
+        events = [decode_asset_event(row) for row in rows.values()]
+        return sorted(events, key=lambda e: (e.timestamp, e.id))
+
+    def get_dag_run_asset_events(self, dag_id: str, run_id: str) -> list[AssetEventRecord]:
+        rows = self._rows(
+            "SELECT e.* FROM asset_event AS e JOIN dag_run_asset_event AS l ON l.event_id = e.id "
+            "WHERE l.dag_id = ? AND l.run_id = ? ORDER BY e.timestamp, e.id",
+            (dag_id, run_id),
+        )
+        return [decode_asset_event(row) for row in rows]
 
     # -- variables and connections --------------------------------------------------------
     def get_variable(self, key: str) -> VariableRecord | None:

@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 
 from riir_airflow.sdk.state import DagRunState
 from riir_airflow.store.records import (
+    AssetEventRecord,
     ConnectionRecord,
     DagRunRecord,
     TaskInstanceRecord,
@@ -146,6 +147,57 @@ class Store(Protocol):
     def set_connection(self, record: ConnectionRecord) -> None: ...
 
     def delete_connection(self, conn_id: str) -> bool: ...
+
+    # -- assets ---------------------------------------------------------------------------
+    def record_asset_event(self, event: AssetEventRecord) -> AssetEventRecord:
+        """Store an event (a missing timestamp becomes now) and return it with its id; queue it
+        for every registered DAG whose condition mentions its uri or one of its source aliases."""
+        ...
+
+    def get_asset_events(
+        self,
+        *,
+        name: str | None = None,
+        uri: str | None = None,
+        source_dag_id: str | None = None,
+        source_run_id: str | None = None,
+        source_alias: str | None = None,
+        after: datetime.datetime | None = None,
+        before: datetime.datetime | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+    ) -> list[AssetEventRecord]:
+        """Events matching every given filter, ordered by (timestamp, id), reversed if
+        descending, then cut to `limit`. `after`/`before` are exclusive bounds on timestamp."""
+        ...
+
+    def register_dag_schedule(self, dag_id: str, condition_json: str | None) -> None:
+        """Record (replace) the asset condition of an asset-scheduled DAG, as written by
+        `sdk.assets.condition_to_json`; None forgets the DAG. Queued news of assets the new
+        condition no longer mentions is dropped. ValueError for text that is no condition."""
+        ...
+
+    def get_dag_schedule(self, dag_id: str) -> str | None:
+        """The registered condition JSON of the DAG, None if it is not asset-scheduled."""
+        ...
+
+    def dags_triggered_by(self, event: AssetEventRecord | None = None) -> list[str]:
+        """Sorted ids of registered DAGs whose condition holds for the assets queued for them
+        since their last asset-triggered run (their queue was last consumed); with `event`,
+        only DAGs whose condition mentions that event's asset or one of its aliases."""
+        ...
+
+    def consume_asset_dag_run_queue(
+        self, dag_id: str, *, run_id: str | None = None
+    ) -> list[AssetEventRecord]:
+        """Empty the DAG's queue and return the events it stood for, ordered by (timestamp, id).
+        With `run_id` (an existing run of the DAG, else KeyError) they become that run's
+        triggering events."""
+        ...
+
+    def get_dag_run_asset_events(self, dag_id: str, run_id: str) -> list[AssetEventRecord]:
+        """The events a run consumed (its triggering asset events), ordered by (timestamp, id)."""
+        ...
 
     def close(self) -> None: ...
 

@@ -14,6 +14,7 @@ from typing import Any
 from riir_airflow.sdk.state import DagRunState, TaskInstanceState
 
 __all__ = [
+    "AssetEventRecord",
     "ConnectionRecord",
     "DagRunAlreadyExists",
     "DagRunRecord",
@@ -101,3 +102,24 @@ class VariableRecord:
     key: str
     value: str
     description: str | None = None
+
+
+@dataclass(slots=True)
+class AssetEventRecord:
+    """One update of an asset: what a successful task with the asset in its outlets emits.
+
+    `id` and (when None) `timestamp` are filled by the store. `source_aliases` names the asset
+    aliases the event was emitted through (empty for a plain outlet).
+    """
+
+    name: str
+    uri: str
+    group: str = "asset"
+    extra: dict[str, Any] = field(default_factory=dict)  # JSON-compatible
+    source_dag_id: str | None = None
+    source_run_id: str | None = None
+    source_task_id: str | None = None
+    source_map_index: int = -1
+    source_aliases: list[str] = field(default_factory=list)
+    timestamp: datetime.datetime | None = None
+    id: int | None = None

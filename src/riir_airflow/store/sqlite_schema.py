@@ -27,19 +27,22 @@ from typing import Any
 import pendulum
 
 from riir_airflow.sdk.state import DagRunState, TaskInstanceState
-from riir_airflow.store.records import DagRunRecord, TaskInstanceRecord, XComRecord
+from riir_airflow.store.records import AssetEventRecord, DagRunRecord, TaskInstanceRecord, XComRecord
 
 __all__ = [
+    "ASSET_EVENT_COLUMNS",
     "MIGRATIONS",
     "RUN_COLUMNS",
     "SCHEMA_VERSION",
     "TI_COLUMNS",
     "SchemaTooNew",
     "connect",
+    "decode_asset_event",
     "decode_dt",
     "decode_run",
     "decode_ti",
     "decode_xcom",
+    "encode_asset_event",
     "encode_dt",
     "encode_run",
     "encode_ti",
@@ -148,6 +151,44 @@ MIGRATIONS: list[list[str]] = [
             schema TEXT,
             port INTEGER,
             extra TEXT
+        )""",
+    ],
+    # 2: asset events, the registry of asset-scheduled DAGs, their run queue, and which events
+    # each asset-triggered run consumed. Events outlive the runs that emitted them.
+    [
+        """CREATE TABLE asset_event (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            uri TEXT NOT NULL,
+            asset_group TEXT NOT NULL,
+            extra TEXT NOT NULL DEFAULT '{}',
+            source_dag_id TEXT,
+            source_run_id TEXT,
+            source_task_id TEXT,
+            source_map_index INTEGER NOT NULL DEFAULT -1,
+            source_aliases TEXT NOT NULL DEFAULT '[]',
+            timestamp TEXT NOT NULL
+        )""",
+        "CREATE INDEX asset_event_uri ON asset_event (uri, timestamp, id)",
+        "CREATE INDEX asset_event_name ON asset_event (name, timestamp, id)",
+        "CREATE INDEX asset_event_source ON asset_event (source_dag_id, source_run_id)",
+        """CREATE TABLE asset_dag_schedule (
+            dag_id TEXT PRIMARY KEY,
+            condition TEXT NOT NULL
+        )""",
+        """CREATE TABLE asset_dag_run_queue (
+            dag_id TEXT NOT NULL,
+            asset TEXT NOT NULL,
+            created TEXT NOT NULL,
+            first_event_id INTEGER NOT NULL,
+            PRIMARY KEY (dag_id, asset)
+        )""",
+        f"""CREATE TABLE dag_run_asset_event (
+            dag_id TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            event_id INTEGER NOT NULL REFERENCES asset_event (id) ON DELETE CASCADE,
+            PRIMARY KEY (dag_id, run_id, event_id),
+            {_RUN_FK}
         )""",
     ],
 ]
@@ -300,6 +341,46 @@ def decode_xcom(row: sqlite3.Row) -> XComRecord:
         map_index=row["map_index"],
         timestamp=decode_dt(row["timestamp"]),
         logical_date=decode_dt(row["run_logical_date"]),
+    )
+
+
+ASSET_EVENT_COLUMNS = (
+    "name", "uri", "asset_group", "extra", "source_dag_id", "source_run_id", "source_task_id",
+    "source_map_index", "source_aliases", "timestamp",
+)  # fmt: skip
+
+
+def encode_asset_event(event: AssetEventRecord) -> list[Any]:
+    """An AssetEventRecord as the values of ASSET_EVENT_COLUMNS (the id is the table's); a
+    missing timestamp must be filled in by the caller."""
+    return [
+        event.name,
+        event.uri,
+        event.group,
+        json.dumps(event.extra if event.extra is not None else {}, sort_keys=True),
+        event.source_dag_id,
+        event.source_run_id,
+        event.source_task_id,
+        int(event.source_map_index),
+        json.dumps(list(event.source_aliases or [])),
+        encode_dt(event.timestamp),
+    ]
+
+
+def decode_asset_event(row: sqlite3.Row) -> AssetEventRecord:
+    """A fresh AssetEventRecord from an asset_event row."""
+    return AssetEventRecord(
+        id=row["id"],
+        name=row["name"],
+        uri=row["uri"],
+        group=row["asset_group"],
+        extra=json.loads(row["extra"]),
+        source_dag_id=row["source_dag_id"],
+        source_run_id=row["source_run_id"],
+        source_task_id=row["source_task_id"],
+        source_map_index=row["source_map_index"],
+        source_aliases=json.loads(row["source_aliases"]),
+        timestamp=decode_dt(row["timestamp"]),
     )
 
 

@@ -9,7 +9,7 @@ re-export the same objects):
   :class:`CronDataIntervalTimetable`, :class:`DeltaDataIntervalTimetable`,
   :class:`CronTriggerTimetable`, :class:`DeltaTriggerTimetable`,
   :class:`MultipleCronTriggerTimetable`, :class:`EventsTimetable`,
-  :class:`AssetTriggeredTimetable` (placeholder);
+  :class:`AssetTriggeredTimetable` (placeholder), :class:`AssetOrTimeSchedule`;
 - :func:`timetable_from_schedule`: a DAG's ``schedule=`` value -> timetable;
 - "now": built-in ``next_dagrun_info`` methods take an optional keyword ``now``; for any
   timetable (custom ones included) the engine calls :func:`next_run_info` with ``now=``, which
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from riir_airflow.sdk.timetables._cron import CRON_PRESETS
 from riir_airflow.sdk.timetables._time import frozen_now, utcnow
+from riir_airflow.sdk.timetables.assets import AssetOrTimeSchedule
 from riir_airflow.sdk.timetables.base import (
     AirflowTimetableInvalid,
     DagRunInfo,
@@ -48,6 +49,7 @@ from riir_airflow.sdk.timetables.trigger import (
 __all__ = [
     "CRON_PRESETS",
     "AirflowTimetableInvalid",
+    "AssetOrTimeSchedule",
     "AssetTriggeredTimetable",
     "ContinuousTimetable",
     "CronDataIntervalTimetable",

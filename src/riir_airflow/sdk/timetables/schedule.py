@@ -85,7 +85,9 @@ def timetable_from_schedule(
             return DeltaDataIntervalTimetable(schedule)  # type: ignore[arg-type]
         return DeltaTriggerTimetable(schedule)  # type: ignore[arg-type]
     if is_asset_schedule(schedule):
-        return AssetTriggeredTimetable(schedule)
+        from riir_airflow.sdk.assets import as_condition  # a list of assets means all of them
+
+        return AssetTriggeredTimetable(as_condition(schedule) or schedule)
     if isinstance(schedule, Collection) and not isinstance(schedule, bytes):
         raise AirflowTimetableInvalid(
             "All elements in 'schedule' should be either assets, asset references, or asset aliases"
