@@ -160,3 +160,13 @@ def test_runs_of_different_dags_do_not_mix(run_dag) -> None:
     result = run_dag(second, logical_date=DAY2)
     assert result.xcom("look_back")["prev_start"] is None
     assert result.xcom("look_back")["prior"] is None
+
+
+def test_naive_logical_date_is_in_the_default_timezone(airflow_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime
+
+    monkeypatch.setenv("AIRFLOW__CORE__DEFAULT_TIMEZONE", "Europe/Amsterdam")
+    with DAG("naive_date") as the_dag:
+        EmptyOperator(task_id="t")
+    run = the_dag.test(logical_date=datetime.datetime(2024, 1, 1, 12, 0))
+    assert run.logical_date == pendulum.datetime(2024, 1, 1, 11, 0, tz="UTC")

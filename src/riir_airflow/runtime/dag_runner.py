@@ -54,6 +54,9 @@ class DagRunner:
         self._deferred: dict[tuple[str, int], TaskDeferred] = {}
         # Reschedule-mode sensors: (first poke of the try, reschedules so far) per instance.
         self._reschedules: dict[tuple[str, str, int], tuple[datetime.datetime, int]] = {}
+        # depends_on_past verdicts per (run_id, task_id, map_index): None when met, else why not.
+        # Earlier runs do not change while this one runs, so each is worked out once.
+        self._past_deps: dict[tuple[str, str, int], str | None] = {}
         self.mark_success = (
             re.compile(mark_success_pattern)
             if isinstance(mark_success_pattern, str)
@@ -78,11 +81,14 @@ class DagRunner:
 
         from riir_airflow.sdk.params import merge_params
 
+        from riir_airflow.sdk.timezone import coerce_datetime
+
         merge_params(self.dag.params, None, conf or {}).validate()  # bad conf: refuse the run
-        run_after = pendulum.instance(run_after or self.clock.now()).in_timezone("UTC")
+        # Naive dates are in `[core] default_timezone`, as Airflow's coerce_datetime reads them.
+        run_after = coerce_datetime(run_after or self.clock.now()).in_timezone("UTC")
         interval_start = interval_end = None
         if logical_date is not None:
-            logical_date = pendulum.instance(logical_date).in_timezone("UTC")
+            logical_date = coerce_datetime(logical_date).in_timezone("UTC")
             interval = self.dag.timetable.infer_manual_data_interval(run_after=logical_date)
             interval_start = pendulum.instance(interval.start).in_timezone("UTC")
             interval_end = pendulum.instance(interval.end).in_timezone("UTC")
@@ -136,11 +142,13 @@ class DagRunner:
         while True:
             if self._timed_out(run):
                 return self._finish(run, tis, DagRunState.FAILED, "timed_out")
+            held = self._held_by_past(run, tis)
             decision = decide(
                 dag,
                 {key: ti.state for key, ti in tis.items()},
                 now=self.clock.now(),
                 next_retry_at={key: ti.next_attempt_at for key, ti in tis.items() if ti.next_attempt_at},
+                held=held,
             )
             if decision.changes:
                 for key, state in decision.changes.items():
@@ -171,8 +179,88 @@ class DagRunner:
             elif decision.wake_at is not None:
                 log.info("Waiting until %s: %s", decision.wake_at, dict(decision.waiting))
                 self.clock.sleep_until(decision.wake_at)
-            else:  # nothing in flight in-process, nothing ready: cannot happen unless a bug
+            else:
+                # Nothing ready, in flight or due later. Only tasks held by depends_on_past can
+                # be left: Airflow would wait for their earlier runs forever; a run in this
+                # process cannot, so it ends failed, naming what it waited for.
+                for key in sorted(k for k in held if tis[k].state not in _FINISHED):
+                    log.error(
+                        "Task %s not run: depends_on_past not met (%s)",
+                        key[0], self._past_deps.get((run.run_id, *key)),
+                    )
                 return self._finish(run, tis, DagRunState.FAILED, "all_tasks_deadlocked")
+
+    # -- depends_on_past ------------------------------------------------------------------------
+    def _held_by_past(self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord]) -> set[tuple[str, int]]:
+        """Schedulable instances of depends_on_past tasks whose previous run does not allow them."""
+        held: set[tuple[str, int]] = set()
+        for key, ti in tis.items():
+            if ti.state not in (_S.NONE, _S.UP_FOR_RETRY, _S.UP_FOR_RESCHEDULE):
+                continue
+            task = self.dag.task_dict.get(key[0])
+            if task is None or not getattr(task, "depends_on_past", False):
+                continue
+            cache_key = (run.run_id, *key)
+            if cache_key not in self._past_deps:
+                self._past_deps[cache_key] = self._past_dep_failure(run, task, key[1])
+            if self._past_deps[cache_key] is not None:
+                held.add(key)
+        return held
+
+    def _previous_run(self, run: DagRunRecord) -> DagRunRecord | None:
+        """Airflow's previous run for depends_on_past: the latest earlier scheduled run when
+        the DAG catches up, else the latest earlier run of any type (by logical date)."""
+        if run.logical_date is None:
+            return None
+        runs = self.store.list_dag_runs(
+            self.dag.dag_id,
+            run_types=[DagRunType.SCHEDULED.value] if self.dag.catchup else None,
+            logical_date_before=run.logical_date,
+            limit=1,
+            descending=True,
+        )
+        return runs[0] if runs else None
+
+    def _past_dep_failure(self, run: DagRunRecord, task: Any, map_index: int) -> str | None:
+        """None when depends_on_past (and wait_for_downstream) allow the instance to run, else
+        why not: Airflow's PrevDagrunDep."""
+        previous = self._previous_run(run)
+        if previous is None:
+            return None  # the first run of this DAG
+        start = task.start_date or self.dag.start_date
+        if self.dag.catchup and start is not None and previous.logical_date is not None and previous.logical_date < start:
+            return None  # the task did not exist back then
+        if getattr(task, "is_mapped", False) and map_index < 0:
+            # An unexpanded mapped task: every instance the previous run had must be done well.
+            prev_tis = [
+                ti for ti in self.store.get_task_instances(self.dag.dag_id, previous.run_id) if ti.task_id == task.task_id
+            ]
+        else:
+            found = self.store.get_task_instance(self.dag.dag_id, previous.run_id, task.task_id, map_index)
+            prev_tis = [found] if found is not None else []
+        if not prev_tis:
+            if task.ignore_first_depends_on_past and not self._has_earlier_instance(run, task.task_id):
+                return None
+            return f"the previous run {previous.run_id} has no instance of it"
+        for prev_ti in prev_tis:
+            if prev_ti.state not in (_S.SUCCESS, _S.SKIPPED):
+                return f"it ended {prev_ti.state.value} in the previous run {previous.run_id}"
+        if task.wait_for_downstream and task.downstream_task_ids:
+            done = [
+                ti
+                for ti in self.store.get_task_instances(self.dag.dag_id, previous.run_id)
+                if ti.task_id in task.downstream_task_ids and ti.state in (_S.SUCCESS, _S.SKIPPED, _S.REMOVED)
+            ]
+            if len(done) < len(task.downstream_task_ids):
+                return f"its downstream tasks did not all finish well in the previous run {previous.run_id}"
+        return None
+
+    def _has_earlier_instance(self, run: DagRunRecord, task_id: str) -> bool:
+        return any(
+            ti.task_id == task_id
+            for earlier in self.store.list_dag_runs(self.dag.dag_id, logical_date_before=run.logical_date)
+            for ti in self.store.get_task_instances(self.dag.dag_id, earlier.run_id)
+        )
 
     def _timed_out(self, run: DagRunRecord) -> bool:
         limit = self.dag.dagrun_timeout
