@@ -7,7 +7,9 @@ over (`scheduling`), what a finished try leads to and how long a retry waits (`r
 and what branches and short circuits skip (`skipping`).
 """
 
+from riir_airflow.engine.clearing import instances_to_clear, tasks_to_clear
 from riir_airflow.engine.graph import DagLike, TaskLike, TIKey, Topology, topology_of
+from riir_airflow.engine.past import held_by_past, past_depends_verdict, previous_run, previous_run_types
 from riir_airflow.engine.retries import (
     MAX_RETRY_DELAY,
     ErrorKind,
@@ -15,6 +17,20 @@ from riir_airflow.engine.retries import (
     error_kind_of,
     outcome_of_try,
     retry_delay_for,
+)
+from riir_airflow.engine.runs import (
+    BackfillAction,
+    BackfillEntry,
+    BackfillError,
+    BackfillPlan,
+    PlannedRun,
+    ReprocessBehavior,
+    backfill_runs,
+    last_automated_run,
+    next_run_infos,
+    run_id_for,
+    runs_to_schedule,
+    time_restriction,
 )
 from riir_airflow.engine.scheduling import (
     IN_FLIGHT_STATES,
@@ -44,22 +60,24 @@ __all__ = [
     "SCHEDULABLE_STATES",
     "SET",
     "WAIT",
+    "BackfillAction",
+    "BackfillEntry",
+    "BackfillError",
+    "BackfillPlan",
     "DagLike",
-    # scheduling
     "Decision",
-    # retries
     "ErrorKind",
-    # graph
+    "PlannedRun",
+    "ReprocessBehavior",
     "TIKey",
     "TaskLike",
     "Topology",
-    # trigger rules
     "UpstreamCounts",
     "Verdict",
     "VerdictKind",
+    "backfill_runs",
     "backoff_multiplier",
     "branch_followed",
-    # skipping
     "branch_skips",
     "dag_run_state",
     "decide",
@@ -68,8 +86,19 @@ __all__ = [
     "evaluate_setup_constraint",
     "evaluate_ti",
     "fail_fast_changes",
+    "held_by_past",
+    "instances_to_clear",
+    "last_automated_run",
+    "next_run_infos",
     "outcome_of_try",
+    "past_depends_verdict",
+    "previous_run",
+    "previous_run_types",
     "retry_delay_for",
+    "run_id_for",
+    "runs_to_schedule",
     "short_circuit_skips",
+    "tasks_to_clear",
+    "time_restriction",
     "topology_of",
 ]
