@@ -17,7 +17,10 @@ def test_report_has_the_contract_keys_and_is_json(run_dag) -> None:
         BashOperator(task_id="bash", bash_command="echo {{ ds }}")
         EmptyOperator(task_id="empty")
     report = run_dag(the_dag).report()
-    assert set(report) == {"dag_id", "run_id", "logical_date", "run_state", "tasks", "rendered"}
+    assert set(report) == {
+        "dag_id", "run_id", "logical_date", "run_state", "tasks", "rendered", "asset_events", "triggered_dag_ids",
+    }  # fmt: skip
+    assert (report["asset_events"], report["triggered_dag_ids"]) == ([], [])
     assert json.loads(json.dumps(report)) == report
     assert report["dag_id"] == "report"
     assert report["logical_date"] == "2024-01-01T00:00:00+00:00"
