@@ -253,3 +253,24 @@ class RunContract:
             assert_utc(value)
         assert got.logical_date == at(1)
         assert got.end_date == at(3)
+
+    # -- requeue --------------------------------------------------------------------------
+    def test_requeue_dag_run_makes_a_finished_run_queued_again_and_counts_the_clear(self, store: Store) -> None:
+        store.create_dag_run(
+            run("r1", state=DagRunState.FAILED, start_date=at(1, 1), end_date=at(1, 2), conf={"a": 1}, clear_number=1)
+        )
+        store.put_task_instances([ti("t1", state=TaskInstanceState.FAILED, try_number=2)])
+        got = store.requeue_dag_run("dag_a", "r1")
+        assert (got.state, got.start_date, got.end_date, got.clear_number) == (DagRunState.QUEUED, None, None, 2)
+        assert (got.run_type, got.conf, got.logical_date) == ("scheduled", {"a": 1}, at(1))
+        assert store.get_dag_run("dag_a", "r1") == got
+        assert store.get_task_instance("dag_a", "r1", "t1").state is TaskInstanceState.FAILED  # left alone
+
+    def test_requeue_dag_run_replaces_run_type_triggered_by_and_conf_when_given(self, store: Store) -> None:
+        store.create_dag_run(run("r1", run_type="manual", state=DagRunState.SUCCESS, triggered_by="cli"))
+        got = store.requeue_dag_run("dag_a", "r1", run_type="backfill", triggered_by="backfill", conf={"x": [1]})
+        assert (got.run_type, got.triggered_by, got.conf, got.run_id) == ("backfill", "backfill", {"x": [1]}, "r1")
+
+    def test_requeue_unknown_dag_run_raises_key_error(self, store: Store) -> None:
+        with pytest.raises(KeyError):
+            store.requeue_dag_run("dag_a", "missing")

@@ -258,6 +258,37 @@ class LocalStore:
         rendered fields and logs. A missing run is not an error."""
         self._write("DELETE FROM dag_run WHERE dag_id = ? AND run_id = ?", (dag_id, run_id))
 
+    def requeue_dag_run(
+        self,
+        dag_id: str,
+        run_id: str,
+        *,
+        run_type: str | None = None,
+        triggered_by: str | None = None,
+        conf: dict[str, Any] | None = None,
+    ) -> DagRunRecord:
+        """State queued, start/end dates NULL, clear_number + 1, and run_type / triggered_by /
+        conf when given, in one transaction; the run as stored; KeyError if it is missing."""
+        assignments = ["state = ?", "start_date = NULL", "end_date = NULL", "clear_number = clear_number + 1"]
+        params: list[Any] = [DagRunState.QUEUED.value]
+        for column, value in (("run_type", run_type), ("triggered_by", triggered_by)):
+            if value is not None:
+                assignments.append(f"{column} = ?")
+                params.append(str(getattr(value, "value", value)))
+        if conf is not None:
+            assignments.append("conf = ?")
+            params.append(json.dumps(conf))
+        with self._tx(write=True) as conn:
+            self._require_run(conn, dag_id, run_id)
+            conn.execute(
+                f"UPDATE dag_run SET {', '.join(assignments)} WHERE dag_id = ? AND run_id = ?",
+                [*params, dag_id, run_id],
+            )
+            row = conn.execute(
+                "SELECT * FROM dag_run WHERE dag_id = ? AND run_id = ?", (dag_id, run_id)
+            ).fetchone()
+        return decode_run(row)
+
     # -- task instances -------------------------------------------------------------------
     def put_task_instances(self, records: Sequence[TaskInstanceRecord]) -> None:
         """Upsert each record (later records win) and its try's history entry, in one

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from riir_airflow.sdk.state import DagRunState
 from riir_airflow.store.records import (
@@ -66,6 +66,22 @@ class Store(Protocol):
 
     def delete_dag_run(self, dag_id: str, run_id: str) -> None:
         """Delete the run with its task instances, their history, XComs, rendered fields, logs."""
+        ...
+
+    def requeue_dag_run(
+        self,
+        dag_id: str,
+        run_id: str,
+        *,
+        run_type: str | None = None,
+        triggered_by: str | None = None,
+        conf: dict[str, Any] | None = None,
+    ) -> DagRunRecord:
+        """Make a run runnable again, as clearing it does in Airflow: state queued, start_date
+        and end_date unset, clear_number + 1; run_type, triggered_by and conf replaced when
+        given (a backfill that reprocesses a run makes it a backfill run). Its task instances
+        are left alone (see clear_task_instances). Returns the run as stored; KeyError if the
+        run does not exist."""
         ...
 
     # -- task instances -------------------------------------------------------------------
