@@ -191,3 +191,33 @@ def test_no_command_prints_usage_and_fails(cli) -> None:
     proc = cli()
     assert proc.returncode != 0
     assert "usage" in proc.stderr.lower()
+
+
+# -- mapped tasks ------------------------------------------------------------------------------------
+MAPPED = """\
+from riir_airflow.sdk import DAG
+from riir_airflow.providers.standard.operators.bash import BashOperator
+with DAG("mapped_cli") as dag:
+    BashOperator.partial(task_id="echo").expand(bash_command=["echo zero", "echo one {{ ds }}"])
+"""
+
+
+def test_tasks_test_and_render_of_a_mapped_instance(cli, airflow_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "mapped_cli.py"
+    path.write_text(MAPPED)
+    ran = cli("tasks", "test", str(path), "echo", "2024-01-01", "--map-index", "1")
+    assert ran.returncode == 0, ran.stderr
+    assert "one 2024-01-01" in ran.stderr
+    rendered = cli("tasks", "render", str(path), "echo", "2024-01-01", "--map-index", "0")
+    assert "echo zero" in rendered.stdout
+    assert _runs(airflow_home) == []
+
+
+@pytest.mark.parametrize(("args", "message"), [([], "is mapped"), (["--map-index", "9"], "out of range")])
+def test_tasks_test_of_a_mapped_task_with_a_bad_map_index(cli, tmp_path: Path, args: list[str], message: str) -> None:
+    path = tmp_path / "mapped_cli.py"
+    path.write_text(MAPPED)
+    proc = cli("tasks", "test", str(path), "echo", "2024-01-01", *args)
+    assert proc.returncode == 1
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr

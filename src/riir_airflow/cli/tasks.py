@@ -43,7 +43,7 @@ def _single_task(args: argparse.Namespace, action: str) -> int:
     """Run or render one task inside a temporary manual run that is deleted afterwards
     (or inside an existing run, when the date argument names one)."""
     from riir_airflow.runtime.local import local_store, using_store
-    from riir_airflow.runtime.single_task import render_single_task, run_single_task
+    from riir_airflow.runtime.single_task import SingleTaskError, render_single_task, run_single_task
 
     from riir_airflow.sdk.exceptions import ParamValidationError
 
@@ -59,17 +59,24 @@ def _single_task(args: argparse.Namespace, action: str) -> int:
             if action == "render":
                 try:
                     fields = render_single_task(
-                        dag, args.task_id, store, logical_date=logical_date, run=existing, task_params=task_params
+                        dag, args.task_id, store, logical_date=logical_date, run=existing,
+                        task_params=task_params, map_index=args.map_index,
                     )
                 except ParamValidationError as exc:
                     raise CommandError(f"Invalid params for task {args.task_id!r}: {exc}") from None
+                except SingleTaskError as exc:
+                    raise CommandError(str(exc)) from None
                 for field, value in fields.items():
                     print(f"\n# {'-' * 58}\n# property: {field}\n# {'-' * 58}\n{value}")
                 return 0
             os.environ["AIRFLOW_TEST_MODE"] = "True"
-            state = run_single_task(
-                dag, args.task_id, store, logical_date=logical_date, run=existing, task_params=task_params
-            )
+            try:
+                state = run_single_task(
+                    dag, args.task_id, store, logical_date=logical_date, run=existing,
+                    task_params=task_params, map_index=args.map_index,
+                )
+            except SingleTaskError as exc:
+                raise CommandError(str(exc)) from None
             print(json.dumps({"task_id": args.task_id, "state": state.value}))
             return 0 if state.value in ("success", "skipped") else 1
     finally:

@@ -25,7 +25,11 @@ if TYPE_CHECKING:
     from riir_airflow.sdk.dag import DAG
     from riir_airflow.store.protocol import Store
 
-__all__ = ["render_single_task", "run_single_task"]
+__all__ = ["SingleTaskError", "render_single_task", "run_single_task"]
+
+
+class SingleTaskError(ValueError):
+    """The task cannot be run or rendered as asked (map index mismatch, unexpandable input)."""
 
 
 @contextlib.contextmanager
@@ -60,8 +64,45 @@ def _run_for(
         store.delete_dag_run(dag.dag_id, temp.run_id)
 
 
-def _with_params(dag: DAG, task_id: str, task_params: dict[str, Any] | None) -> Any:
+def _check_map_index(dag: DAG, task_id: str, map_index: int) -> None:
+    """As Airflow's `tasks test/render`: a mapped task needs a map index, others refuse one."""
     task = dag.task_dict[task_id]
+    if getattr(task, "is_mapped", False):
+        if map_index < 0:
+            raise SingleTaskError(f"Task {task_id} is mapped: pass the instance to run with --map-index")
+    elif map_index >= 0:
+        raise SingleTaskError(f"Task {task_id} is not mapped: --map-index does not apply")
+
+
+def _task_for(
+    dag: DAG,
+    task_id: str,
+    map_index: int,
+    task_params: dict[str, Any] | None,
+    run: DagRunRecord,
+    store: Store,
+    clock: Clock,
+) -> Any:
+    """The operator to run: the task, or for a mapped task its instance `map_index` (expanded
+    against the run's upstream XComs), with `task_params` merged into its params."""
+    task = dag.task_dict[task_id]
+    if getattr(task, "is_mapped", False):
+        from riir_airflow.runtime.mapping import expansion_length, operator_for_instance
+
+        try:
+            length = expansion_length(task, run, store, clock)
+            if map_index >= length:
+                raise SingleTaskError(
+                    f"Map index {map_index} of task {task_id} is out of range: it has {length} instances in run {run.run_id}"
+                )
+            task = operator_for_instance(task, map_index, run, store, clock)
+        except SingleTaskError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the upstream values are missing or unusable
+            raise SingleTaskError(
+                f"Task {task_id} cannot expand in run {run.run_id} ({type(exc).__name__}: {exc}); "
+                "run its upstream tasks first, or name a run that has their results"
+            ) from None
     if task_params:
         task = copy.copy(task)
         task.params = copy.copy(task.params)
@@ -78,16 +119,19 @@ def run_single_task(
     run: DagRunRecord | None = None,
     task_params: dict[str, Any] | None = None,
     clock: Clock | None = None,
+    map_index: int = -1,
 ) -> TaskInstanceState:
     """Run the task once, ignoring dependencies; returns the state it ended in."""
     clock = clock or SystemClock()
-    task = _with_params(dag, task_id, task_params)
+    _check_map_index(dag, task_id, map_index)
     with _run_for(dag, store, clock, logical_date, run) as the_run:
-        previous = store.get_task_instance(dag.dag_id, the_run.run_id, task_id)
+        task = _task_for(dag, task_id, map_index, task_params, the_run, store, clock)
+        previous = store.get_task_instance(dag.dag_id, the_run.run_id, task_id, map_index)
         record = TaskInstanceRecord(
             dag_id=dag.dag_id,
             run_id=the_run.run_id,
             task_id=task_id,
+            map_index=map_index,
             state=TaskInstanceState.RUNNING,
             try_number=(previous.try_number if previous else 0) + 1,
             max_tries=task.retries,
@@ -110,12 +154,16 @@ def render_single_task(
     run: DagRunRecord | None = None,
     task_params: dict[str, Any] | None = None,
     clock: Clock | None = None,
+    map_index: int = -1,
 ) -> dict[str, str]:
     """The task's templated fields rendered for that run, as text."""
     clock = clock or SystemClock()
-    task = copy_for_rendering(_with_params(dag, task_id, task_params))
+    _check_map_index(dag, task_id, map_index)
     with _run_for(dag, store, clock, logical_date, run) as the_run:
-        record = TaskInstanceRecord(dag_id=dag.dag_id, run_id=the_run.run_id, task_id=task_id, try_number=1)
+        task = copy_for_rendering(_task_for(dag, task_id, map_index, task_params, the_run, store, clock))
+        record = TaskInstanceRecord(
+            dag_id=dag.dag_id, run_id=the_run.run_id, task_id=task_id, map_index=map_index, try_number=1
+        )
         ti = RuntimeTaskInstance(task=task, record=record, dag_run=the_run, store=store, clock=clock)
         context = build_context(ti, store, resolve_params(task, the_run))
         return render_task(task, context)
