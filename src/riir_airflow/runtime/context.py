@@ -102,6 +102,7 @@ def build_context(ti: RuntimeTaskInstance, store: Store, params: dict[str, Any])
     """The context dict for one try of one task instance."""
     from riir_airflow import macros
     from riir_airflow.compat.config import conf
+    from riir_airflow.runtime.assets import asset_context
     from riir_airflow.sdk.context_accessors import ConnectionAccessor, VariableAccessor
 
     task = ti.task
@@ -123,15 +124,13 @@ def build_context(ti: RuntimeTaskInstance, store: Store, params: dict[str, Any])
         macros=macros,
         inlets=list(task.inlets),
         outlets=list(task.outlets),
-        inlet_events={},
-        outlet_events={},
-        triggering_asset_events={},
         map_index_template=task.map_index_template,
         task_reschedule_count=0,
         conf=conf,
         test_mode=False,
         expanded_ti_count=None,
     )
+    context.update(asset_context(task, run, store))  # outlet_events, inlet_events, triggering_*
     if run.logical_date is not None:
         context.update(_date_keys(run.logical_date, run.data_interval_start, run.data_interval_end))
         context["task_instance_key_str"] = f"{task.dag_id}__{task.task_id}__{context['ds_nodash']}"

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from riir_airflow.runtime.assets import register_asset_schedule
 from riir_airflow.runtime.clock import Clock
 from riir_airflow.runtime.dag_runner import DagRunner
 from riir_airflow.runtime.store_secrets import StoreMetastore
@@ -80,6 +81,7 @@ def test_dag(
     try:
         with using_store(store, conn_file_path=conn_file_path, variable_file_path=variable_file_path):
             runner = DagRunner(dag, store, clock, mark_success_pattern=mark_success_pattern)
+            register_asset_schedule(store, dag)  # so the store knows what this DAG waits on
             if not logical_date_given:
                 logical_date = runner.clock.now()
             run = runner.create_manual_run(logical_date=logical_date, run_after=run_after, conf=conf)

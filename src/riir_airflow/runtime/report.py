@@ -1,9 +1,11 @@
-"""The `dags test --output json` report of one run (DESIGN.md, "Contracts")."""
+"""The `dags test --output json` report of one run (DESIGN.md, "Contracts"), plus the run's
+asset events and the DAGs they trigger (`asset_events`, `triggered_dag_ids`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from riir_airflow.runtime.assets import asset_report
 from riir_airflow.sdk.serde import deserialize_value, to_plain_json
 
 if TYPE_CHECKING:
@@ -42,4 +44,5 @@ def run_report(store: Store, run: DagRunRecord) -> dict[str, Any]:
         "run_state": run.state.value,
         "tasks": tasks,
         "rendered": rendered,
+        **asset_report(store, run),  # asset_events, triggered_dag_ids
     }

@@ -188,6 +188,10 @@ def run_try(
                 )
 
         state = outcome_of_try(task, record.try_number, error_kind_of(error), max_tries=record.max_tries)
+        if state is TaskInstanceState.SUCCESS and work.outlets:  # asset events, before callbacks
+            from riir_airflow.runtime.assets import emit_outlet_events
+
+            emit_outlet_events(store, work, record, context, clock)
         if state in (TaskInstanceState.FAILED, TaskInstanceState.UP_FOR_RETRY):
             log.error("Task failed with exception", exc_info=error)
         elif state is TaskInstanceState.DEFERRED:
