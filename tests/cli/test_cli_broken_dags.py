@@ -68,6 +68,14 @@ BROKEN = {
         "when_it_rains",
         12,
     ),
+    "sys_exit_at_import": (
+        """
+        import sys
+        sys.exit("this file refuses to load")
+        """,
+        "SystemExit: this file refuses to load",
+        11,
+    ),
     "invalid_param_default": (
         """
         with DAG("invalid_param_default", params={"n": Param("seven", type="integer")}) as dag:

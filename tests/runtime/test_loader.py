@@ -227,3 +227,13 @@ def test_file_without_dags_loads_with_no_error(tmp_path: Path, body: str) -> Non
     path.write_text(body)
     loaded = load_dag_file(path)
     assert loaded.dags == {} and loaded.errors == []
+
+
+def test_sys_exit_while_importing_is_the_files_error_not_the_callers_exit(tmp_path: Path) -> None:
+    path = _file(tmp_path, "exits.py", """
+        import sys
+        sys.exit("refusing to load")
+    """)
+    error = _only_error(path)
+    assert "SystemExit" in error.message
+    assert "refusing to load" in error.message

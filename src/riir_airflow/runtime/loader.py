@@ -76,9 +76,9 @@ def load_dag_file(path: str | Path) -> LoadedFile:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except (KeyboardInterrupt, SystemExit):
+    except KeyboardInterrupt:
         raise
-    except BaseException as exc:  # noqa: BLE001 - any failure while importing is the file's error
+    except BaseException as exc:  # noqa: BLE001 - any failure while importing (even sys.exit) is the file's error
         sys.modules.pop(module_name, None)
         message = f"{type(exc).__name__}: {exc}"
         result.errors.append(
