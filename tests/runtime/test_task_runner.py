@@ -160,3 +160,15 @@ def test_xcoms_pushed_before_deferring_survive_the_resume(run_dag) -> None:
     result = run_dag(the_dag)
     assert result.ti_state("t") == "success"
     assert result.xcom("t") == ["fired", "kept"]
+
+
+def test_working_directory_is_restored_after_the_task(one_try, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    with DAG("rt_cwd"):
+        task = PythonOperator(task_id="t", python_callable=lambda: os.chdir(elsewhere))
+    before = os.getcwd()
+    outcome, _ = one_try(task)
+    assert outcome.state is TaskInstanceState.SUCCESS
+    assert os.getcwd() == before

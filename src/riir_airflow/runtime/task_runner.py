@@ -7,6 +7,7 @@ state is the engine's decision (`error_kind_of`, `outcome_of_try`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import os
@@ -141,6 +142,7 @@ def run_try(
     skip_downstream: list[str] = []
     context: dict[str, Any] = {"ti": ti, "task_instance": ti, "task": work}
     saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()  # tasks share this process: one task's chdir must not move the next
     with capture_try_logs(store, record):
         try:
             context = build_context(ti, store, resolve_params(task, run))
@@ -175,6 +177,8 @@ def run_try(
         finally:
             os.environ.clear()
             os.environ.update(saved_env)
+            with contextlib.suppress(OSError):
+                os.chdir(saved_cwd)
             if ti.rendered_fields:
                 store.set_rendered_fields(
                     ti.dag_id,
