@@ -231,3 +231,26 @@ def test_unknown_dag_id_in_dags_folder_is_a_clear_error(cli, tmp_path: Path) -> 
     assert proc.returncode == 1
     assert "no_such_dag" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_variables_and_connections_from_the_local_store_reach_the_task(cli, airflow_home: Path, tmp_path: Path) -> None:
+    from riir_airflow.store.local import LocalStore
+    from riir_airflow.store.records import ConnectionRecord, VariableRecord
+
+    with LocalStore.for_home(airflow_home) as store:
+        store.set_variable(VariableRecord(key="color", value="green"))
+        store.set_connection(ConnectionRecord(conn_id="svc", conn_type="http", host="stored.example.com"))
+    path = _write(tmp_path, "store_vars.py", """
+        from riir_airflow.sdk import DAG, task, Variable
+        from riir_airflow.hooks.base import BaseHook
+        from riir_airflow.providers.standard.operators.bash import BashOperator
+        with DAG("store_vars") as dag:
+            @task
+            def read():
+                return [Variable.get("color"), BaseHook.get_connection("svc").host]
+            read()
+            BashOperator(task_id="tmpl", bash_command="echo {{ var.value.color }} {{ conn.svc.host }}")
+    """)
+    report = _report(cli("dags", "test", str(path), "--output", "json"))
+    assert report["tasks"]["read"]["xcom_return"] == ["green", "stored.example.com"]
+    assert report["tasks"]["tmpl"]["xcom_return"] == "green stored.example.com"
