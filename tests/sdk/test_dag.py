@@ -264,3 +264,43 @@ def test_dag_owner_lists_the_owners_of_its_tasks() -> None:
 def test_python_operator_needs_a_callable() -> None:
     with DAG("pycall"), pytest.raises(TypeError):
         PythonOperator(task_id="x", python_callable="not callable")  # type: ignore[arg-type]
+
+
+# -- checks Airflow 3 makes when a DAG is defined or loaded, that riir does not make yet ---------------
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: sdk/dag.py accepts a scheduled DAG whose params lack defaults; Airflow 3 raises ValueError",
+)
+def test_scheduled_dag_with_a_required_param_without_default_is_refused() -> None:
+    with pytest.raises(ValueError, match="not allowed to define a Schedule"):
+        DAG("needs_conf", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1), params={"n": Param(type="integer")}).validate()
+
+
+def test_unscheduled_dag_may_have_a_required_param_without_default() -> None:
+    DAG("manual_only", params={"n": Param(type="integer")}).validate()
+
+
+@pytest.mark.xfail(
+    strict=True, reason="bug: sdk/dag.py accepts catchup=True with a schedule and no start_date; Airflow 3 raises"
+)
+def test_catchup_with_a_schedule_needs_a_start_date() -> None:
+    with pytest.raises(ValueError, match="start_date is required"):
+        DAG("catchup_no_start", schedule="@daily", catchup=True).validate()
+
+
+@pytest.mark.xfail(strict=True, reason="bug: sdk/dag.py accepts tags longer than 100 characters; Airflow 3 raises")
+def test_tags_longer_than_100_characters_are_refused() -> None:
+    with pytest.raises(ValueError, match="tag cannot be longer"):
+        DAG("long_tag", tags=["x" * 101]).validate()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: DAG.validate() lacks Airflow's validate_setup_teardown (setup followed by a non-all_success task)",
+)
+def test_setup_followed_by_a_task_with_another_trigger_rule_is_refused_at_load() -> None:
+    with DAG("setup_rule") as the_dag:
+        s = EmptyOperator(task_id="s").as_setup()
+        s >> EmptyOperator(task_id="w", trigger_rule="all_done")
+    with pytest.raises(ValueError, match="Setup tasks must be followed with trigger rule ALL_SUCCESS"):
+        the_dag.validate()
