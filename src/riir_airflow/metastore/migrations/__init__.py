@@ -1,0 +1,1 @@
+"""Alembic migrations of the metastore; run through `riir_airflow.metastore.migrate`."""
