@@ -1,0 +1,1 @@
+"""Broker tests: the internal app API, auth, leases, commands, zombies, limits."""
