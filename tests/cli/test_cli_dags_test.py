@@ -254,3 +254,19 @@ def test_variables_and_connections_from_the_local_store_reach_the_task(cli, airf
     report = _report(cli("dags", "test", str(path), "--output", "json"))
     assert report["tasks"]["read"]["xcom_return"] == ["green", "stored.example.com"]
     assert report["tasks"]["tmpl"]["xcom_return"] == "green stored.example.com"
+
+
+def test_task_prints_go_to_the_log_not_to_stdout(cli, tmp_path: Path) -> None:
+    path = _write(tmp_path, "printer.py", """
+        from riir_airflow.sdk import DAG, task
+        with DAG("printer") as dag:
+            @task
+            def talk():
+                print("chatty task output")
+                return 1
+            talk()
+    """)
+    proc = cli("dags", "test", str(path), "--output", "json")
+    assert "chatty task output" not in proc.stdout
+    assert "chatty task output" in proc.stderr
+    assert json.loads(proc.stdout.strip())["run_state"] == "success"

@@ -172,3 +172,18 @@ def test_working_directory_is_restored_after_the_task(one_try, tmp_path: Path) -
     outcome, _ = one_try(task)
     assert outcome.state is TaskInstanceState.SUCCESS
     assert os.getcwd() == before
+
+
+def test_print_in_a_task_goes_to_the_task_log(run_dag, capsys: pytest.CaptureFixture[str]) -> None:
+    def talk() -> int:
+        print("hello from print")
+        print("two", "parts", end="")
+        return 1
+
+    with DAG("rt_print") as the_dag:
+        PythonOperator(task_id="t", python_callable=talk)
+    result = run_dag(the_dag)
+    log_text = result.log("t")
+    assert "hello from print" in log_text
+    assert "two parts" in log_text
+    assert "hello from print" not in capsys.readouterr().out

@@ -1,12 +1,14 @@
 """Per-try task logs: every log record emitted while a try runs is kept and shipped to the store.
 
 The lines also go to the console through the normal logging configuration, so `dags test`
-shows them as they happen.
+shows them as they happen. What the task prints (its stdout) is logged line by line at INFO,
+as Airflow does, so it lands in the task log and not in the command's own output.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -20,6 +22,30 @@ if TYPE_CHECKING:
 __all__ = ["LOG_FORMAT", "capture_try_logs"]
 
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
+
+
+class _StdoutToLog(io.TextIOBase):
+    """A stdout that logs each complete line it is given (at INFO, on the task logger)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self._logger = logger
+        self._pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        while "\n" in self._pending:
+            line, self._pending = self._pending.split("\n", 1)
+            self._logger.info("%s", line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            line, self._pending = self._pending, ""
+            self._logger.info("%s", line)
 
 
 class _ListHandler(logging.Handler):
@@ -56,8 +82,13 @@ def capture_try_logs(store: Store, ti: TaskInstanceRecord) -> Iterator[None]:
     if root.getEffectiveLevel() > level:
         root.setLevel(level)
     root.addHandler(handler)
+    stdout = _StdoutToLog(logging.getLogger("riir_airflow.task"))
     try:
-        yield
+        with contextlib.redirect_stdout(stdout):
+            try:
+                yield
+            finally:
+                stdout.flush()
     finally:
         root.removeHandler(handler)
         root.setLevel(previous_level)
