@@ -352,3 +352,14 @@ def test_an_exception_in_the_function_fails_the_task(run_dag) -> None:
     assert result.state == "failed"
     assert result.ti_state("boom") == "failed"
     assert "kaput" in result.log("boom")
+
+
+def test_taskflow_arguments_are_rendered_as_templates(run_dag) -> None:
+    with DAG("tf_templated") as the_dag:
+
+        @task
+        def echo(day: str, *, stamp: str) -> list:
+            return [day, stamp]
+
+        echo("{{ ds }}", stamp="{{ ds_nodash }}")
+    assert run_dag(the_dag).xcom("echo") == ["2024-01-01", "20240101"]

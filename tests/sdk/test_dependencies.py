@@ -226,3 +226,21 @@ def test_unlabelled_edge_has_empty_edge_info() -> None:
 
 def test_label_is_an_edge_modifier() -> None:
     assert isinstance(Label("x"), EdgeModifier)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="bug: sdk/dependencies.py chain_linear accepts a Label; Airflow raises ValueError"
+)
+def test_chain_linear_refuses_labels() -> None:
+    with DAG("chain_linear_label"):
+        a, b = _ops("a", "b")
+        with pytest.raises(ValueError, match="Labels are not supported"):
+            chain_linear(a, Label("x"), b)
+
+
+def test_chain_with_a_label_between_tasks_labels_the_edge() -> None:
+    with DAG("chain_label") as the_dag:
+        a, b = _ops("a", "b")
+        chain(a, Label("via chain"), b)
+    assert _edges(the_dag) == {("a", "b")}
+    assert the_dag.get_edge_info("a", "b") == {"label": "via chain"}
