@@ -170,3 +170,42 @@ def test_tasks_test_on_a_broken_file_fails_clearly(cli, airflow_home: Path, tmp_
     assert proc.returncode != 0
     assert "DuplicateTaskIdFound" in proc.stderr
     assert _runs(airflow_home) == []
+
+
+MIXED = HEADER + """
+with DAG("cyclic_one") as bad:
+    a = EmptyOperator(task_id="a")
+    b = EmptyOperator(task_id="b")
+    a >> b >> a
+
+with DAG("healthy_one") as good:
+    PythonOperator(task_id="t", python_callable=mark)
+"""
+
+
+def test_a_healthy_dag_named_by_dag_id_runs_despite_a_broken_neighbour(cli, airflow_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.py"
+    path.write_text(MIXED)
+    proc = cli("dags", "test", str(path), "--dag-id", "healthy_one", "--output", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning:" in proc.stderr and "cyclic_one" in proc.stderr
+    assert [r[0] for r in _runs(airflow_home)] == ["healthy_one"]
+
+
+def test_the_broken_dag_of_a_mixed_file_still_fails(cli, airflow_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.py"
+    path.write_text(MIXED)
+    for args in (["--dag-id", "cyclic_one"], []):
+        proc = cli("dags", "test", str(path), *args)
+        assert proc.returncode == 1
+        assert "AirflowDagCycleException" in proc.stderr
+    assert _runs(airflow_home) == []
+
+
+def test_a_healthy_dag_looked_up_by_id_in_a_mixed_file_runs(cli, tmp_path: Path) -> None:
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "mixed.py").write_text(MIXED)
+    proc = cli("dags", "test", "healthy_one", env={"AIRFLOW__CORE__DAGS_FOLDER": str(folder)})
+    assert proc.returncode == 0, proc.stderr
+    assert "cyclic_one" in proc.stderr
