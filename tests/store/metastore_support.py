@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from riir_airflow.metastore import migrate, tables
 from riir_airflow.metastore.crypto import SecretCipher, generate_key
+from riir_airflow.metastore.database import Database
 from riir_airflow.metastore.engine import create_engine
 from riir_airflow.metastore.store import MetastoreStore
 
@@ -121,7 +122,7 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def new_store(engine: sa.Engine, *, fernet_key: str | None = "generate") -> MetastoreStore:
+def new_store(engine: sa.Engine | Database, *, fernet_key: str | None = "generate") -> MetastoreStore:
     """A MetastoreStore on `engine` encrypting with a new key (None: no key, plain text)."""
     key = generate_key() if fernet_key == "generate" else fernet_key
     return MetastoreStore(engine, cipher=SecretCipher(key))

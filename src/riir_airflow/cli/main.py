@@ -10,7 +10,7 @@ __all__ = ["build_parser", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from riir_airflow.cli import dags, tasks
+    from riir_airflow.cli import dags, db, tasks
 
     parser = argparse.ArgumentParser(
         prog="riir-airflow",
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     dags.register(commands)
     tasks.register(commands)
+    db.register(commands)
 
     version = commands.add_parser("version", help="Show the version")
     version.set_defaults(func=_version)

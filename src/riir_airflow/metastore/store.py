@@ -10,13 +10,11 @@ local store (tests/store/contract*.py) and keeps the local store's stricter prom
 - the try history keeps the latest record of each try_number >= 1;
 - connection passwords/extras and variable values are encrypted at rest with `[core] fernet_key`.
 
-Composing with broker-only operations: `transaction()` opens one write transaction that every
-Store method called inside it (in the same thread / context) joins, and yields its connection
-for the functions of `registry`, `dags`, `pools`, `users`, `tokens`, `audit` and `commands`. So a
-fenced write is atomic:
+Composing with the registry: a store and a `MetastoreRegistry` built on the same `Database`
+share its transactions (`database.py`), so a fenced write is atomic:
 
-    with store.transaction() as conn:
-        registry.check_fence(conn, dag_id, token)      # StaleFencingToken: nothing written
+    with store.transaction():
+        registry.check_fence(dag_id, token, now)     # StaleFencingToken: nothing is written
         store.put_task_instances(records)
 
 The runs of a DAG also record the DAG's code version: `create_dag_run` stamps the newest
@@ -27,9 +25,8 @@ from __future__ import annotations
 
 import copy
 import datetime
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Self
 
 import sqlalchemy as sa
@@ -46,7 +43,8 @@ from riir_airflow.metastore.codec import (
 )
 from riir_airflow.metastore.coltypes import to_utc, upsert, utc_now
 from riir_airflow.metastore.crypto import SecretCipher, cipher_from_config
-from riir_airflow.metastore.engine import WRITE, create_engine
+from riir_airflow.metastore.database import Database
+from riir_airflow.metastore.engine import create_engine
 from riir_airflow.metastore.store_assets import AssetMethods
 from riir_airflow.metastore.store_data import DataMethods
 from riir_airflow.sdk.state import DagRunState, TaskInstanceState
@@ -64,12 +62,13 @@ class MetastoreStore(DataMethods, AssetMethods):
     """The `Store` over a SQLAlchemy engine; see the module docstring for the contract."""
 
     def __init__(
-        self, engine: sa.Engine, *, cipher: SecretCipher | None = None, owns_engine: bool = False
+        self, engine: sa.Engine | Database, *, cipher: SecretCipher | None = None, owns_engine: bool = False
     ) -> None:
-        self.engine = engine
+        self.db = engine if isinstance(engine, Database) else Database(engine)
+        self.engine = self.db.engine
         self.cipher = cipher if cipher is not None else cipher_from_config()
         self._owns_engine = owns_engine
-        self._current: ContextVar[sa.Connection | None] = ContextVar(f"metastore_tx_{id(self)}", default=None)
+        self._tx = self.db.tx
 
     @classmethod
     def from_config(cls, config: Any = None) -> MetastoreStore:
@@ -88,28 +87,10 @@ class MetastoreStore(DataMethods, AssetMethods):
         if self._owns_engine:
             self.engine.dispose()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sa.Connection]:
-        """One write transaction that Store calls in this context join; commits on normal exit,
-        rolls back on an exception. Nested calls join the outer transaction."""
-        with self._tx(write=True) as conn:
-            yield conn
-
-    @contextmanager
-    def _tx(self, write: bool = False) -> Iterator[sa.Connection]:
-        current = self._current.get()
-        if current is not None:
-            yield current
-            return
-        with self.engine.connect() as conn:
-            if write:
-                conn = conn.execution_options(**{WRITE: True})
-            with conn.begin():
-                token = self._current.set(conn)
-                try:
-                    yield conn
-                finally:
-                    self._current.reset(token)
+    def transaction(self) -> AbstractContextManager[sa.Connection]:
+        """One write transaction that Store (and registry) calls in this context join; commits on
+        normal exit, rolls back on an exception. Nested calls join the outer transaction."""
+        return self.db.transaction()
 
     @staticmethod
     def _require_run(conn: sa.Connection, dag_id: str, run_id: str) -> None:

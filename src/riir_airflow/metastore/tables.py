@@ -314,6 +314,7 @@ app = sa.Table(
     sa.Column("pid", sa.Integer),
     sa.Column("code_hash", sa.Text, nullable=False),
     sa.Column("riir_version", sa.Text, nullable=False),
+    sa.Column("fileloc", sa.Text, nullable=False),
     sa.Column("registered_at", UtcDateTime, nullable=False),
     sa.Column("last_heartbeat", UtcDateTime, nullable=False),
     sa.Column("gone_at", UtcDateTime),
@@ -325,6 +326,7 @@ app_dag = sa.Table(
     metadata,
     sa.Column("app_id", IdText, sa.ForeignKey("app.app_id", ondelete="CASCADE"), primary_key=True),
     sa.Column("dag_id", IdText, primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),  # order the app listed its DAGs in
     sa.Index(None, "dag_id"),
 )
 
@@ -346,7 +348,6 @@ app_command = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("payload", JsonText, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
-    sa.Column("acked_at", UtcDateTime),
     sa.Index(None, "dag_id", "id"),
     sqlite_autoincrement=True,
 )
@@ -379,7 +380,6 @@ api_token = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime),
     sa.Column("revoked_at", UtcDateTime),
-    sa.Column("last_used_at", UtcDateTime),
 )
 
 audit_log = sa.Table(

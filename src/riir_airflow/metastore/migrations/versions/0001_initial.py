@@ -211,13 +211,15 @@ def upgrade() -> None:
         "app",
         _c("app_id", ID, False), _c("state", sa.Text(), False), _c("hostname", sa.Text(), False),
         _c("pid", sa.Integer()), _c("code_hash", sa.Text(), False), _c("riir_version", sa.Text(), False),
+        _c("fileloc", sa.Text(), False),
         _c("registered_at", DT, False), _c("last_heartbeat", DT, False), _c("gone_at", DT),
         _pk("app", "app_id"),
     )  # fmt: skip
     _ix("app", "state", "last_heartbeat")
     op.create_table(
         "app_dag",
-        _c("app_id", ID, False), _c("dag_id", ID, False), _pk("app_dag", "app_id", "dag_id"),
+        _c("app_id", ID, False), _c("dag_id", ID, False), _c("position", sa.Integer(), False),
+        _pk("app_dag", "app_id", "dag_id"),
         _fk("app_dag", ["app_id"], "app", ["app_id"], "CASCADE"),
     )  # fmt: skip
     _ix("app_dag", "dag_id")
@@ -230,7 +232,7 @@ def upgrade() -> None:
     op.create_table(
         "app_command",
         _id(), _c("dag_id", ID, False), _c("kind", sa.Text(), False), _c("payload", JsonText(), False),
-        _c("created_at", DT, False), _c("acked_at", DT), _pk("app_command", "id"), sqlite_autoincrement=True,
+        _c("created_at", DT, False), _pk("app_command", "id"), sqlite_autoincrement=True,
     )  # fmt: skip
     _ix("app_command", "dag_id", "id")
 
@@ -246,7 +248,7 @@ def upgrade() -> None:
         "api_token",
         _c("id", ID, False), _c("kind", sa.Text(), False), _c("token_hash", sa.Text(), False),
         _c("user_id", BIG), _c("dag_ids", JsonText(), False), _c("description", sa.Text()),
-        _c("created_at", DT, False), _c("expires_at", DT), _c("revoked_at", DT), _c("last_used_at", DT),
+        _c("created_at", DT, False), _c("expires_at", DT), _c("revoked_at", DT),
         _pk("api_token", "id"), _uq("api_token", "token_hash"),
         _fk("api_token", ["user_id"], "users", ["id"], "CASCADE"),
     )  # fmt: skip

@@ -1,0 +1,76 @@
+"""`Database`: an engine plus the transaction that metastore calls in the current context join.
+
+Why: the broker must make some pairs of operations atomic, above all "check the fencing token,
+then write": if the lease could change hands between the check and the write, a stale app's
+write would land after a newer holder took over. `MetastoreStore` and `MetastoreRegistry` built
+on the same `Database` therefore share its transactions:
+
+    db = Database(engine)
+    store, registry = MetastoreStore(db), MetastoreRegistry(db)
+    with db.transaction():                       # or store.transaction() / registry.transaction()
+        registry.check_fence(dag_id, token, now)  # locks the lease row (FOR SHARE on PostgreSQL)
+        store.put_task_instances(records)         # joins the same transaction
+
+Contract:
+- `tx(write=False)` yields the connection of the transaction open in this context (thread /
+  asyncio task, via a ContextVar), or opens one for the duration of the block: committed on
+  normal exit, rolled back on an exception. `transaction()` is `tx(write=True)`.
+- On SQLite a write transaction starts with BEGIN IMMEDIATE (see `engine.WRITE`), so every
+  read-then-write block is serialized against other writers instead of failing on lock upgrade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import sqlalchemy as sa
+
+from riir_airflow.metastore.engine import WRITE
+
+__all__ = ["Database"]
+
+
+class Database:
+    """An engine and the per-context transaction its users share; see the module docstring."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._current: ContextVar[sa.Connection | None] = ContextVar(f"metastore_tx_{id(self)}", default=None)
+
+    @property
+    def dialect(self) -> str:
+        """The dialect name: postgresql or sqlite."""
+        return self.engine.dialect.name
+
+    def in_transaction(self) -> bool:
+        """True inside a `tx()` / `transaction()` block of this context."""
+        return self._current.get() is not None
+
+    @contextmanager
+    def tx(self, write: bool = False) -> Iterator[sa.Connection]:
+        """Join the transaction open in this context, or run the block in a new one."""
+        current = self._current.get()
+        if current is not None:
+            yield current
+            return
+        with self.engine.connect() as conn:
+            if write:
+                conn = conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                token = self._current.set(conn)
+                try:
+                    yield conn
+                finally:
+                    self._current.reset(token)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """A write transaction that metastore calls made inside the block join."""
+        with self.tx(write=True) as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        """Close the engine's pooled connections."""
+        self.engine.dispose()
