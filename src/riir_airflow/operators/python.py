@@ -6,5 +6,20 @@ from riir_airflow.providers.standard.operators.python import (
     ShortCircuitOperator,
     get_current_context,
 )
+from riir_airflow.providers.standard.operators.python_virtualenv import (
+    BranchExternalPythonOperator,
+    BranchPythonVirtualenvOperator,
+    ExternalPythonOperator,
+    PythonVirtualenvOperator,
+)
 
-__all__ = ["BranchPythonOperator", "PythonOperator", "ShortCircuitOperator", "get_current_context"]
+__all__ = [
+    "BranchExternalPythonOperator",
+    "BranchPythonOperator",
+    "BranchPythonVirtualenvOperator",
+    "ExternalPythonOperator",
+    "PythonOperator",
+    "PythonVirtualenvOperator",
+    "ShortCircuitOperator",
+    "get_current_context",
+]

@@ -251,6 +251,13 @@ _TASK_KINDS: dict[str, tuple[str, str]] = {
     "branch": ("riir_airflow.providers.standard.decorators.branch_python", "branch_task"),
     "short_circuit": ("riir_airflow.providers.standard.decorators.short_circuit", "short_circuit_task"),
     "sensor": ("riir_airflow.providers.standard.decorators.sensor", "sensor_task"),
+    "virtualenv": ("riir_airflow.providers.standard.decorators.python_virtualenv", "virtualenv_task"),
+    "external_python": ("riir_airflow.providers.standard.decorators.external_python", "external_python_task"),
+    "branch_virtualenv": ("riir_airflow.providers.standard.decorators.branch_virtualenv", "branch_virtualenv_task"),
+    "branch_external_python": (
+        "riir_airflow.providers.standard.decorators.branch_external_python",
+        "branch_external_python_task",
+    ),
 }
 
 

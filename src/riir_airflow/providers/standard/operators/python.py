@@ -134,3 +134,21 @@ class ShortCircuitOperator(PythonOperator, SkipMixin):
         ti.xcom_push(key=XCOM_SKIPMIXIN_KEY, value={"skipped": sorted(skipped)})
         ti.skip_tasks(sorted(skipped))
         return None
+
+
+# The operators that run the callable in another interpreter live in python_virtualenv.py;
+# importable from here as in Airflow, loaded on first use.
+_IN_PYTHON_VIRTUALENV = (
+    "BranchExternalPythonOperator",
+    "BranchPythonVirtualenvOperator",
+    "ExternalPythonOperator",
+    "PythonVirtualenvOperator",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _IN_PYTHON_VIRTUALENV:
+        from riir_airflow.providers.standard.operators import python_virtualenv
+
+        return getattr(python_virtualenv, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

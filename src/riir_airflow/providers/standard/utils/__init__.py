@@ -1,0 +1,1 @@
+"""Helpers of the standard provider's operators."""
