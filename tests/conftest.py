@@ -134,9 +134,15 @@ def run_dag(airflow_home: Path, local_store: Any) -> RunDag:
 
 
 def riir_cli(
-    *args: str, home: Path, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+    *args: str,
+    home: Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m riir_airflow ARGS` in a subprocess with AIRFLOW_HOME=home."""
+    """`python -m riir_airflow ARGS` in a subprocess with AIRFLOW_HOME=home (stdin: `input`,
+    else empty)."""
     full_env = {
         k: v
         for k, v in os.environ.items()
@@ -153,6 +159,7 @@ def riir_cli(
         cwd=cwd or home,
         timeout=timeout,
         check=False,
+        input=input if input is not None else "",
     )
 
 

@@ -90,11 +90,14 @@ def register(commands: Any) -> None:
     show.add_argument("--dag-id")
     show.set_defaults(func=_show)
 
+    from riir_airflow.cli.runs import register_dags_commands  # backfill, next-execution, list-runs
+
+    register_dags_commands(sub)
+
 
 def _test(args: argparse.Namespace) -> int:
     from riir_airflow.runtime.local import local_store, test_dag
     from riir_airflow.runtime.report import run_report
-
     from riir_airflow.sdk.exceptions import ParamValidationError
 
     # Arguments first: a bad one is reported without importing the DAG file.

@@ -38,13 +38,16 @@ def register(commands: Any) -> None:
     lst.add_argument("--dag-id")
     lst.set_defaults(func=_list)
 
+    from riir_airflow.cli.runs import register_tasks_commands  # clear
+
+    register_tasks_commands(sub)
+
 
 def _single_task(args: argparse.Namespace, action: str) -> int:
     """Run or render one task inside a temporary manual run that is deleted afterwards
     (or inside an existing run, when the date argument names one)."""
     from riir_airflow.runtime.local import local_store, using_store
     from riir_airflow.runtime.single_task import SingleTaskError, render_single_task, run_single_task
-
     from riir_airflow.sdk.exceptions import ParamValidationError
 
     task_params = parse_conf(args.task_params, "-t/--task-params")

@@ -3,7 +3,13 @@
 Each step asks the engine what to do (`decide`), persists the decision in the store, runs at
 most one ready task, and repeats; when only retries are waiting it sleeps on the clock until
 the earliest one is due. Nothing here decides semantics: trigger rules, retry outcomes and
-delays, branch skips and the run's final state all come from the engine.
+delays, branch skips, depends_on_past and the run's final state all come from the engine.
+
+Runs of every type are made here: manual ones (`create_manual_run`, what `dag.test()` makes),
+and the scheduled and backfill runs the engine plans (`create_planned_run`); a finished run is
+made runnable again by `requeue_run` (clear it, as a backfill reprocessing it does). `run`
+also resumes a run that was started before (cleared, or left running by a process that is
+gone): it continues from the task instances in the store.
 """
 
 from __future__ import annotations
@@ -14,7 +20,14 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from riir_airflow.engine import decide, fail_fast_changes, retry_delay_for
+from riir_airflow.engine import (
+    IN_FLIGHT_STATES,
+    decide,
+    fail_fast_changes,
+    past_depends_verdict,
+    retry_delay_for,
+)
+from riir_airflow.engine.past import previous_run_types
 from riir_airflow.runtime.clock import Clock, SystemClock
 from riir_airflow.runtime.task_runner import run_try
 from riir_airflow.sdk.exceptions import TaskDeferred
@@ -23,6 +36,7 @@ from riir_airflow.sdk.state import DagRunState, TaskInstanceState
 from riir_airflow.store.records import DagRunRecord, TaskInstanceRecord
 
 if TYPE_CHECKING:
+    from riir_airflow.engine import PlannedRun
     from riir_airflow.runtime.triggerer import TriggerOutcome, TriggerRunner
     from riir_airflow.sdk.dag import DAG
     from riir_airflow.store.protocol import Store
@@ -56,6 +70,9 @@ class DagRunner:
         self._reschedules: dict[tuple[str, str, int], tuple[datetime.datetime, int]] = {}
         # depends_on_past verdicts per (run_id, task_id, map_index): None when met, else why not.
         # Earlier runs do not change while this one runs, so each is worked out once.
+        self._first_in_backfill: set[str] = set()
+        self.blocked: dict[tuple[str, int], str] = {}
+        """After `run` returned a run still running: its instances depends_on_past holds, and why."""
         self._past_deps: dict[tuple[str, str, int], str | None] = {}
         self.mark_success = (
             re.compile(mark_success_pattern)
@@ -80,7 +97,6 @@ class DagRunner:
         import pendulum
 
         from riir_airflow.sdk.params import merge_params
-
         from riir_airflow.sdk.timezone import coerce_datetime
 
         merge_params(self.dag.params, None, conf or {}).validate()  # bad conf: refuse the run
@@ -116,27 +132,89 @@ class DagRunner:
         ):
             self.store.delete_dag_run(existing.dag_id, existing.run_id)
 
+    def create_planned_run(
+        self, planned: PlannedRun, *, conf: dict[str, Any] | None = None, triggered_by: str | None = None
+    ) -> DagRunRecord:
+        """A scheduled or backfill run the engine planned (`runs_to_schedule`, `backfill_runs`),
+        queued. triggered_by defaults to Airflow's: `timetable` for scheduled runs, `backfill`
+        for backfill runs."""
+        from riir_airflow.sdk.params import merge_params
+
+        merge_params(self.dag.params, None, conf or {}).validate()
+        interval = planned.data_interval
+        record = DagRunRecord(
+            dag_id=self.dag.dag_id,
+            run_id=planned.run_id,
+            run_type=planned.run_type.value,
+            state=DagRunState.QUEUED,
+            run_after=planned.run_after,
+            logical_date=planned.logical_date,
+            data_interval_start=interval.start if interval is not None else None,
+            data_interval_end=interval.end if interval is not None else None,
+            conf=dict(conf or {}),
+            triggered_by=triggered_by
+            or ("backfill" if planned.run_type is DagRunType.BACKFILL_JOB else "timetable"),
+        )
+        return self.store.create_dag_run(record)
+
+    def requeue_run(
+        self,
+        run: DagRunRecord,
+        *,
+        task_ids: list[str] | None = None,
+        run_type: DagRunType | None = None,
+        triggered_by: str | None = None,
+        conf: dict[str, Any] | None = None,
+    ) -> DagRunRecord:
+        """Clear `task_ids` (all tasks when None) of `run` and queue the run again, as Airflow's
+        clear does: task instances go back to state none, keeping their try history (each gets
+        its retries again when it next runs); the run, if it had finished, becomes queued with
+        its dates unset. run_type/triggered_by/conf replace the run's when given."""
+        ids = (
+            task_ids
+            if task_ids is not None
+            else [ti.task_id for ti in self.store.get_task_instances(run.dag_id, run.run_id)]
+        )
+        self.store.clear_task_instances(run.dag_id, run.run_id, sorted(set(ids)))
+        finished = DagRunState(run.state) in (DagRunState.SUCCESS, DagRunState.FAILED)
+        if not finished and run_type is None and triggered_by is None and conf is None:
+            return self.store.get_dag_run(run.dag_id, run.run_id) or run
+        return self.store.requeue_dag_run(
+            run.dag_id,
+            run.run_id,
+            run_type=run_type.value if run_type is not None else None,
+            triggered_by=triggered_by,
+            conf=conf,
+        )
+
     # -- running ----------------------------------------------------------------------------------
-    def run(self, run: DagRunRecord) -> DagRunRecord:
-        """Run `run` until it is over; returns the final run record."""
+    def run(
+        self, run: DagRunRecord, *, first_in_backfill: bool = False, leave_blocked: bool = False
+    ) -> DagRunRecord:
+        """Run `run` until it is over; returns the final run record.
+
+        A run started before continues from its task instances in the store: a cleared one
+        runs what was cleared; instances a process that is gone left in flight (running,
+        queued, deferred...) run again, as Airflow re-runs a task cleared while running. A
+        run that was already running keeps its start_date (dagrun_timeout counts from it).
+
+        `first_in_backfill`: the run is the first of a backfill, so depends_on_past passes (as
+        in Airflow). When nothing but instances held by depends_on_past is left, the run ends
+        failed naming them, unless `leave_blocked`: then it is returned still running, as
+        Airflow leaves it waiting for its previous run, with `self.blocked` saying why.
+        """
         store, dag = self.store, self.dag
-        existing = {ti.key: ti for ti in store.get_task_instances(run.dag_id, run.run_id)}
-        tis: dict[tuple[str, int], TaskInstanceRecord] = {}
-        for task in dag.topological_order():
-            key = (task.task_id, -1)
-            tis[key] = existing.get(key) or TaskInstanceRecord(
-                dag_id=dag.dag_id,
-                run_id=run.run_id,
-                task_id=task.task_id,
-                max_tries=task.retries,
-                operator=task.operator_name,
-                pool=task.pool,
-                queue=task.queue,
-                priority_weight=task.priority_weight_total,
-            )
-        store.put_task_instances(list(tis.values()))
+        self.blocked = {}
+        if first_in_backfill:
+            self._first_in_backfill.add(run.run_id)
+        else:
+            self._first_in_backfill.discard(run.run_id)
+        self._past_deps = {k: v for k, v in self._past_deps.items() if k[0] != run.run_id}
+        tis = self._load_instances(run)
+        resumed = DagRunState(run.state) is DagRunState.RUNNING and run.start_date is not None
         run.state = DagRunState.RUNNING
-        run.start_date = self.clock.now()
+        if not resumed:
+            run.start_date = self.clock.now()
         store.update_dag_run(run.dag_id, run.run_id, state=run.state, start_date=run.start_date)
 
         while True:
@@ -173,25 +251,41 @@ class DagRunner:
                 continue  # flags set in this pass are counted by the next one
             elif self._triggers is not None and len(self._triggers):
                 now = self.clock.now()
-                outcomes = self._triggers.expired(now) or self._triggers.wait(now=now, until=decision.wake_at)
+                until = self._until(run, decision.wake_at)
+                outcomes = self._triggers.expired(now) or self._triggers.wait(now=now, until=until)
                 for outcome in outcomes:
                     self._trigger_done(run, tis, outcome)
             elif decision.wake_at is not None:
                 log.info("Waiting until %s: %s", decision.wake_at, dict(decision.waiting))
-                self.clock.sleep_until(decision.wake_at)
+                self.clock.sleep_until(self._until(run, decision.wake_at))  # type: ignore[arg-type]
             else:
                 # Nothing ready, in flight or due later. Only tasks held by depends_on_past can
                 # be left: Airflow would wait for their earlier runs forever; a run in this
-                # process cannot, so it ends failed, naming what it waited for.
+                # process cannot. It either stays running for a later resume (leave_blocked)
+                # or ends failed, naming what it waited for.
+                blocked = {
+                    k: self._past_deps.get((run.run_id, *k)) or "depends_on_past"
+                    for k in sorted(held)
+                    if tis[k].state not in _FINISHED
+                }
+                if leave_blocked and blocked:
+                    self.blocked = blocked
+                    for key, why in blocked.items():
+                        log.warning("Task %s waits: depends_on_past not met (%s)", key[0], why)
+                    log.warning("Dag run %s stays running: it waits for its previous run", run.run_id)
+                    return run
                 for key in sorted(k for k in held if tis[k].state not in _FINISHED):
                     log.error(
                         "Task %s not run: depends_on_past not met (%s)",
-                        key[0], self._past_deps.get((run.run_id, *key)),
+                        key[0],
+                        self._past_deps.get((run.run_id, *key)),
                     )
                 return self._finish(run, tis, DagRunState.FAILED, "all_tasks_deadlocked")
 
     # -- depends_on_past ------------------------------------------------------------------------
-    def _held_by_past(self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord]) -> set[tuple[str, int]]:
+    def _held_by_past(
+        self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord]
+    ) -> set[tuple[str, int]]:
         """Schedulable instances of depends_on_past tasks whose previous run does not allow them."""
         held: set[tuple[str, int]] = set()
         for key, ti in tis.items():
@@ -208,13 +302,13 @@ class DagRunner:
         return held
 
     def _previous_run(self, run: DagRunRecord) -> DagRunRecord | None:
-        """Airflow's previous run for depends_on_past: the latest earlier scheduled run when
+        """Airflow's previous run for depends_on_past: the latest earlier non-manual run when
         the DAG catches up, else the latest earlier run of any type (by logical date)."""
         if run.logical_date is None:
             return None
         runs = self.store.list_dag_runs(
             self.dag.dag_id,
-            run_types=[DagRunType.SCHEDULED.value] if self.dag.catchup else None,
+            run_types=previous_run_types(self.dag.catchup),
             logical_date_before=run.logical_date,
             limit=1,
             descending=True,
@@ -223,37 +317,27 @@ class DagRunner:
 
     def _past_dep_failure(self, run: DagRunRecord, task: Any, map_index: int) -> str | None:
         """None when depends_on_past (and wait_for_downstream) allow the instance to run, else
-        why not: Airflow's PrevDagrunDep."""
+        why not: the engine's `past_depends_verdict` (Airflow's PrevDagrunDep) on the previous
+        run read from the store. Every map index of the task counts, as in Airflow."""
         previous = self._previous_run(run)
-        if previous is None:
-            return None  # the first run of this DAG
-        start = task.start_date or self.dag.start_date
-        if self.dag.catchup and start is not None and previous.logical_date is not None and previous.logical_date < start:
-            return None  # the task did not exist back then
-        if getattr(task, "is_mapped", False) and map_index < 0:
-            # An unexpanded mapped task: every instance the previous run had must be done well.
-            prev_tis = [
-                ti for ti in self.store.get_task_instances(self.dag.dag_id, previous.run_id) if ti.task_id == task.task_id
-            ]
-        else:
-            found = self.store.get_task_instance(self.dag.dag_id, previous.run_id, task.task_id, map_index)
-            prev_tis = [found] if found is not None else []
-        if not prev_tis:
-            if task.ignore_first_depends_on_past and not self._has_earlier_instance(run, task.task_id):
-                return None
-            return f"the previous run {previous.run_id} has no instance of it"
-        for prev_ti in prev_tis:
-            if prev_ti.state not in (_S.SUCCESS, _S.SKIPPED):
-                return f"it ended {prev_ti.state.value} in the previous run {previous.run_id}"
-        if task.wait_for_downstream and task.downstream_task_ids:
-            done = [
-                ti
-                for ti in self.store.get_task_instances(self.dag.dag_id, previous.run_id)
-                if ti.task_id in task.downstream_task_ids and ti.state in (_S.SUCCESS, _S.SKIPPED, _S.REMOVED)
-            ]
-            if len(done) < len(task.downstream_task_ids):
-                return f"its downstream tasks did not all finish well in the previous run {previous.run_id}"
-        return None
+        previous_states = None
+        if previous is not None:
+            previous_states = {
+                ti.key: ti.state for ti in self.store.get_task_instances(self.dag.dag_id, previous.run_id)
+            }
+        verdict = past_depends_verdict(
+            task,
+            catchup=self.dag.catchup,
+            previous_logical_date=previous.logical_date if previous is not None else None,
+            previous_states=previous_states,
+            has_earlier_instances=lambda: self._has_earlier_instance(run, task.task_id),
+            first_in_backfill=run.run_id in self._first_in_backfill,
+        )
+        if verdict.kind.value == "run":
+            return None
+        return (
+            f"{verdict.reason} (previous run {previous.run_id})" if previous is not None else verdict.reason
+        )
 
     def _has_earlier_instance(self, run: DagRunRecord, task_id: str) -> bool:
         return any(
@@ -262,11 +346,63 @@ class DagRunner:
             for ti in self.store.get_task_instances(self.dag.dag_id, earlier.run_id)
         )
 
+    def _load_instances(self, run: DagRunRecord) -> dict[tuple[str, int], TaskInstanceRecord]:
+        """The run's task instances: those in the store (a mapped task's expanded ones rather
+        than its placeholder), new ones for tasks without any; instances left in flight go back
+        to state none. Writes only what is new or changed (try history stays as it was)."""
+        dag = self.dag
+        by_task: dict[str, list[TaskInstanceRecord]] = {}
+        for ti in self.store.get_task_instances(run.dag_id, run.run_id):
+            by_task.setdefault(ti.task_id, []).append(ti)
+        tis: dict[tuple[str, int], TaskInstanceRecord] = {}
+        changed: list[TaskInstanceRecord] = []
+        for task in dag.topological_order():
+            found = by_task.get(task.task_id)
+            if not found:
+                new = TaskInstanceRecord(
+                    dag_id=dag.dag_id,
+                    run_id=run.run_id,
+                    task_id=task.task_id,
+                    max_tries=task.retries,
+                    operator=task.operator_name,
+                    pool=task.pool,
+                    queue=task.queue,
+                    priority_weight=task.priority_weight_total,
+                )
+                tis[new.key] = new
+                changed.append(new)
+                continue
+            expanded = [ti for ti in found if ti.map_index >= 0]
+            for ti in expanded or found:
+                if ti.state in IN_FLIGHT_STATES:
+                    log.warning(
+                        "Task %s was left %s by a process that is gone: running it again",
+                        ti.key,
+                        ti.state.value,
+                    )
+                    ti.state, ti.next_attempt_at = _S.NONE, None
+                    changed.append(ti)
+                tis[ti.key] = ti
+        if changed:
+            self.store.put_task_instances(changed)
+        return tis
+
+    def _until(self, run: DagRunRecord, moment: datetime.datetime | None) -> datetime.datetime | None:
+        """`moment`, but no later than just past the run's dagrun_timeout (so a wait does not
+        outlast the run)."""
+        limit = self.dag.dagrun_timeout
+        if not limit or run.start_date is None:
+            return moment
+        deadline = run.start_date + limit + datetime.timedelta(microseconds=1)
+        return deadline if moment is None or deadline < moment else moment
+
     def _timed_out(self, run: DagRunRecord) -> bool:
         limit = self.dag.dagrun_timeout
         return bool(limit and run.start_date and self.clock.now() - run.start_date > limit)
 
-    def _expand(self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], key: tuple[str, int]) -> None:
+    def _expand(
+        self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], key: tuple[str, int]
+    ) -> None:
         """Replace a mapped task's placeholder by its instances (or skip it when there are none).
         In a mapped task group every member's placeholder is expanded at once, so instance i
         of each member can follow instance i of the others."""
@@ -310,7 +446,9 @@ class DagRunner:
         self._triggers.add(key, deferral.trigger, timeout_at)
         self._deferred[key] = deferral
 
-    def _trigger_done(self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], outcome: TriggerOutcome) -> None:
+    def _trigger_done(
+        self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], outcome: TriggerOutcome
+    ) -> None:
         """Resume (or end) a deferred task instance now that its trigger decided."""
         from riir_airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
         from riir_airflow.sdk.serde import deserialize_value, serialize_value
@@ -325,7 +463,10 @@ class DagRunner:
             self.store.put_task_instances([ti])
             return
         if outcome.timed_out:
-            resume: tuple[str, dict[str, Any]] = ("__fail__", {"error": TaskDeferralTimeout("Trigger/execution timeout")})
+            resume: tuple[str, dict[str, Any]] = (
+                "__fail__",
+                {"error": TaskDeferralTimeout("Trigger/execution timeout")},
+            )
         elif outcome.error is not None:
             resume = ("__fail__", {"error": TaskDeferralError(f"Trigger failure: {outcome.error!r}")})
         else:
@@ -351,6 +492,8 @@ class DagRunner:
 
                 task = operator_for_instance(task, key[1], run, self.store, self.clock)
         ti = tis[key]
+        if ti.state is _S.NONE and ti.try_number > 0 and resume is None:
+            ti.max_tries = ti.try_number + task.retries  # cleared: its retries start over (Airflow)
         if ti.state is not _S.UP_FOR_RESCHEDULE and resume is None:
             ti.try_number += 1
         ti.state = _S.RUNNING
@@ -365,7 +508,13 @@ class DagRunner:
             outcome_state, skip_downstream = _S.SUCCESS, []
         else:
             outcome = run_try(
-                task, ti, run, self.store, self.clock, reschedule=self._reschedules.get((run.run_id, *key)), resume=resume
+                task,
+                ti,
+                run,
+                self.store,
+                self.clock,
+                reschedule=self._reschedules.get((run.run_id, *key)),
+                resume=resume,
             )
             if outcome.state is _S.DEFERRED:
                 self._defer(key, outcome.error)  # type: ignore[arg-type]
