@@ -147,6 +147,18 @@ def test_bash_task_with_its_own_env_still_gets_airflow_ctx_variables(run_dag) ->
     assert run_dag(the_dag).xcom("t") == "yes t nohome"
 
 
+def test_bash_task_sees_the_2x_execution_date_variable_too(run_dag) -> None:
+    with DAG("ctx_env_2x") as the_dag:
+        BashOperator(task_id="t", bash_command='echo "$AIRFLOW_CTX_EXECUTION_DATE"')
+    assert run_dag(the_dag).xcom("t") == "2024-01-01T00:00:00+00:00"
+
+
+def test_run_without_logical_date_exports_no_date_variables(run_dag) -> None:
+    with DAG("ctx_env_nodate") as the_dag:
+        BashOperator(task_id="t", bash_command='echo "[${AIRFLOW_CTX_LOGICAL_DATE:-unset}]"')
+    assert run_dag(the_dag, logical_date=None).xcom("t") == "[unset]"
+
+
 def test_python_task_sees_airflow_ctx_variables_in_os_environ(run_dag) -> None:
     import os
 

@@ -245,6 +245,8 @@ class RuntimeTaskInstance:
         }
         if self.logical_date is not None:
             env["AIRFLOW_CTX_LOGICAL_DATE"] = self.logical_date.isoformat()
+            # The Airflow 2.x name, kept like the 2.x context keys so 2.x scripts keep working.
+            env["AIRFLOW_CTX_EXECUTION_DATE"] = self.logical_date.isoformat()
         if self.task.email:
             email = self.task.email
             env["AIRFLOW_CTX_DAG_EMAIL"] = email if isinstance(email, str) else ",".join(email)
