@@ -443,3 +443,9 @@ def test_every_task_of_a_chain_runs_once_in_order(run_dag, n_tasks: int) -> None
             previous = op
     assert run_dag(the_dag).state == "success"
     assert ran == list(range(n_tasks))
+
+
+def test_a_dag_without_tasks_ends_success(run_dag) -> None:
+    result = run_dag(DAG("no_tasks"))
+    assert result.state == "success"
+    assert result.states == {}
