@@ -187,3 +187,24 @@ def test_print_in_a_task_goes_to_the_task_log(run_dag, capsys: pytest.CaptureFix
     assert "hello from print" in log_text
     assert "two parts" in log_text
     assert "hello from print" not in capsys.readouterr().out
+
+
+def test_a_log_handler_on_stdout_created_inside_the_task_does_not_loop(run_dag) -> None:
+    import logging
+    import sys
+
+    def configure_and_log() -> str:
+        root = logging.getLogger()
+        handler = logging.StreamHandler(sys.stdout)  # sys.stdout is the task's stdout here
+        root.addHandler(handler)
+        try:
+            logging.getLogger("user.task").warning("through a stdout handler")
+        finally:
+            root.removeHandler(handler)
+        return "done"
+
+    with DAG("rt_stdout_handler") as the_dag:
+        PythonOperator(task_id="t", python_callable=configure_and_log)
+    result = run_dag(the_dag)
+    assert result.xcom("t") == "done"
+    assert "through a stdout handler" in result.log("t")

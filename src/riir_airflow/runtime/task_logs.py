@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from riir_airflow.sdk.masking import redact
 
@@ -27,19 +28,27 @@ LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)
 class _StdoutToLog(io.TextIOBase):
     """A stdout that logs each complete line it is given (at INFO, on the task logger)."""
 
-    def __init__(self, logger: logging.Logger) -> None:
+    def __init__(self, logger: logging.Logger, fallback: Any) -> None:
         super().__init__()
         self._logger = logger
+        self._fallback = fallback  # the real stdout, for writes made while logging a line
         self._pending = ""
+        self._busy = False
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        self._pending += text
-        while "\n" in self._pending:
-            line, self._pending = self._pending.split("\n", 1)
-            self._logger.info("%s", line)
+        if self._busy:  # a handler that writes to sys.stdout: do not log what logging writes
+            return self._fallback.write(text)
+        self._busy = True
+        try:
+            self._pending += text
+            while "\n" in self._pending:
+                line, self._pending = self._pending.split("\n", 1)
+                self._logger.info("%s", line)
+        finally:
+            self._busy = False
         return len(text)
 
     def flush(self) -> None:
@@ -82,7 +91,7 @@ def capture_try_logs(store: Store, ti: TaskInstanceRecord) -> Iterator[None]:
     if root.getEffectiveLevel() > level:
         root.setLevel(level)
     root.addHandler(handler)
-    stdout = _StdoutToLog(logging.getLogger("riir_airflow.task"))
+    stdout = _StdoutToLog(logging.getLogger("riir_airflow.task"), sys.stdout)
     try:
         with contextlib.redirect_stdout(stdout):
             try:
