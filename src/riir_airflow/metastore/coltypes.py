@@ -48,7 +48,9 @@ def to_utc(value: datetime.datetime | None) -> datetime.datetime | None:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: the metastore only accepts timezone-aware datetimes")
-    return value.astimezone(datetime.UTC)
+    utc = value.astimezone(datetime.UTC)
+    # A plain datetime (not a pendulum one, whose arithmetic can drop a stdlib tzinfo).
+    return datetime.datetime.combine(utc.date(), utc.time(), tzinfo=datetime.UTC)
 
 
 def utc_now() -> datetime.datetime:
