@@ -10,7 +10,7 @@ __all__ = ["build_parser", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from riir_airflow.cli import dags, db, tasks
+    from riir_airflow.cli import apps, broker, dags, db, tasks, users
 
     parser = argparse.ArgumentParser(
         prog="riir-airflow",
@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     dags.register(commands)
     tasks.register(commands)
     db.register(commands)
+    broker.register(commands)
+    users.register(commands)
+    apps.register(commands)
 
     version = commands.add_parser("version", help="Show the version")
     version.set_defaults(func=_version)
