@@ -7,7 +7,7 @@ extra (FastAPI); the DAG app never imports it: it talks to the broker through
 """
 
 from riir_airflow.broker.app import create_app
-from riir_airflow.broker.registry import MemoryRegistry, Registry
+from riir_airflow.broker.registry import Registry
 from riir_airflow.broker.settings import BrokerSettings
 
-__all__ = ["BrokerSettings", "MemoryRegistry", "Registry", "create_app"]
+__all__ = ["BrokerSettings", "Registry", "create_app"]

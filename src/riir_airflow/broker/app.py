@@ -6,7 +6,7 @@ Contract:
   leases, commands, import errors), login (`/auth/token`), health and version (`/api/v2/...`).
   Every request first passes the size and rate limits (`limits.LimitsMiddleware`).
 - The app owns no globals: its `BrokerContext` is `app.state.broker`, so tests build brokers
-  with a `MemoryRegistry`, a `LocalStore` and a `FakeClock` side by side.
+  on throwaway metastores with a `FakeClock` side by side.
 - While the app runs (ASGI lifespan) a background task reaps silent apps every
   `reap_interval_seconds` (`reaper.reap`), unless `reaper=False` (tests then call `reap`).
   The store is closed when the app shuts down.

@@ -79,7 +79,7 @@ def register(ctx: BrokerContext, principal: Principal, req: RegisterRequest) -> 
             raise ApiError(403, "Forbidden", f"this app token does not cover dags {foreign}")
     elif principal.kind != "bootstrap" and not principal.is_operator:
         raise ApiError(403, "Forbidden", "only an app token or the bootstrap secret may register")
-    now = ctx.clock.now()
+    now = ctx.now()
     app_id = f"app-{uuid.uuid4().hex[:12]}"
     info = AppInfo(
         app_id=app_id, dag_ids=dag_ids, code_hash=req.code_hash, version=req.version, hostname=req.hostname,
@@ -106,7 +106,7 @@ def register(ctx: BrokerContext, principal: Principal, req: RegisterRequest) -> 
 
 def heartbeat(ctx: BrokerContext, principal: Principal, app_id: str) -> HeartbeatResponse:
     _live_app(ctx, principal, app_id)
-    now = ctx.clock.now()
+    now = ctx.now()
     app = ctx.registry.heartbeat(app_id, now)
     if app is None or app.state is not AppState.ALIVE:
         raise ApiError(410, "AppGone", f"app {app_id!r} was declared gone; register again")
@@ -115,7 +115,7 @@ def heartbeat(ctx: BrokerContext, principal: Principal, app_id: str) -> Heartbea
 
 def acquire(ctx: BrokerContext, principal: Principal, req: LeaseRequest) -> LeaseGrant:
     app = _lease_checks(ctx, principal, req)
-    now = ctx.clock.now()
+    now = ctx.now()
     before = ctx.registry.lease(req.dag_id, now)
     grant = ctx.registry.acquire_lease(req.dag_id, app.app_id, now, _seconds(ctx.settings.lease_ttl))
     if grant.held and before.holder_app_id != app.app_id:
@@ -150,7 +150,7 @@ def _seconds(value: float) -> Any:
 
 def enqueue(ctx: BrokerContext, principal: Principal, command: Command) -> Command:
     _require_operator(principal)
-    stored = ctx.registry.enqueue_command(command, ctx.clock.now())
+    stored = ctx.registry.enqueue_command(command, ctx.now())
     log.info(
         "command queued id=%s kind=%s dag_id=%s by=%s", stored.id, stored.kind, stored.dag_id, principal.key
     )
@@ -161,7 +161,7 @@ def report_import_error(ctx: BrokerContext, principal: Principal, report: Import
     if not (principal.is_app or principal.kind == "bootstrap" or principal.is_operator):
         raise ApiError(403, "Forbidden", "only apps and operators report import errors")
     if report.timestamp is None:
-        report.timestamp = ctx.clock.now()
+        report.timestamp = ctx.now()
     ctx.registry.record_import_error(report, None)
     log.warning("import error reported fileloc=%s by=%s", report.fileloc, principal.key)
 
@@ -211,7 +211,7 @@ async def poll_commands(request: Request, app_id: str, wait: float = 0.0, ack: s
         try:
             principal = ctx.auth.principal(authorization)
             app = _live_app(ctx, principal, app_id)
-            now = ctx.clock.now()
+            now = ctx.now()
             dags = [d for d in app.dag_ids if ctx.registry.lease(d, now).holder_app_id == app_id]
             if acked:
                 ctx.registry.ack_commands(app.dag_ids, acked)

@@ -8,14 +8,16 @@ Contract:
   (may only register, which mints an app token), and a user (username and role, from a JWT).
 - JWTs are HS512 over `[api_auth] jwt_secret` with Airflow's claims (`jti`, `sub`, `role`,
   `iat`, `nbf`, `exp`), so a token from `POST /auth/token` works as in Airflow 3.
-- Verified app tokens are cached for `token_cache_seconds`: a revocation bites within that time,
-  and a busy app does not cost a registry lookup per request.
+- `riir_api_...` tokens are a user's API tokens (from the registry): they act with the user's role.
+- Verified app and API tokens are cached for `token_cache_seconds`: a revocation bites within
+  that time, and a busy app does not cost a registry lookup per request.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
 import hmac
 import threading
 import time
@@ -24,14 +26,32 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from riir_airflow.broker.passwords import hash_token
 from riir_airflow.broker.registry import ROLES, Registry, UserInfo
 from riir_airflow.broker.settings import BrokerSettings
 
-__all__ = ["APP_TOKEN_PREFIX", "AuthError", "Authenticator", "Principal", "issue_jwt"]
+__all__ = [
+    "API_TOKEN_PREFIX",
+    "APP_TOKEN_PREFIX",
+    "AuthError",
+    "Authenticator",
+    "Principal",
+    "issue_jwt",
+    "plain_utc",
+]
 
 APP_TOKEN_PREFIX = "riir_app_"
+API_TOKEN_PREFIX = "riir_api_"
 _ALGORITHM = "HS512"
+
+
+def plain_utc(value: datetime.datetime) -> datetime.datetime:
+    """`value` as a standard-library aware UTC datetime. The clock hands out `pendulum.DateTime`s,
+    whose arithmetic drops a non-pendulum tzinfo (`pendulum_dt.astimezone(UTC) + delta` is naive);
+    the registry adds TTLs to what it is given, so the broker passes it plain datetimes."""
+    utc = value.astimezone(datetime.UTC)
+    return datetime.datetime(
+        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, tzinfo=datetime.UTC
+    )
 
 
 @functools.cache
@@ -112,7 +132,9 @@ class Authenticator:
         if not token:
             raise AuthError("missing bearer token")
         if token.startswith(APP_TOKEN_PREFIX):
-            return self._app(token)
+            return self._cached(token, self._app)
+        if token.startswith(API_TOKEN_PREFIX):
+            return self._cached(token, self._api)
         bootstrap = self._settings.app_bootstrap_secret
         if bootstrap and hmac.compare_digest(token.encode(), bootstrap.encode()):
             return Principal(kind="bootstrap", name="bootstrap")
@@ -123,24 +145,37 @@ class Authenticator:
         with self._lock:
             self._cache.clear()
 
-    def _app(self, token: str) -> Principal:
-        key = hash_token(token)
+    def _cached(self, token: str, verify: Any) -> Principal:
+        """`verify(token)`, remembered for `token_cache_seconds` (keyed by the token's hash)."""
+        key = hashlib.sha256(token.encode()).hexdigest()
         ttl = self._settings.token_cache_seconds
         if ttl > 0:
             with self._lock:
                 hit = self._cache.get(key)
             if hit is not None and hit[0] > time.monotonic():
                 return hit[1]
-        found = self._registry.authenticate_app_token(token, self._clock.now())
-        if found is None:
-            raise AuthError("unknown or revoked app token")
-        principal = Principal(kind="app", name=found.token_id, dag_ids=frozenset(found.dag_ids))
+        principal = verify(token)
         if ttl > 0:
             with self._lock:
                 if len(self._cache) > 10_000:
                     self._cache.clear()
                 self._cache[key] = (time.monotonic() + ttl, principal)
         return principal
+
+    def _app(self, token: str) -> Principal:
+        found = self._registry.authenticate_app_token(token, plain_utc(self._clock.now()))
+        if found is None:
+            raise AuthError("unknown or revoked app token")
+        return Principal(kind="app", name=found.token_id, dag_ids=frozenset(found.dag_ids))
+
+    def _api(self, token: str) -> Principal:
+        """A user's API token (`riir-airflow` issues them per user): acts with the user's role."""
+        authenticate = getattr(self._registry, "authenticate_api_token", None)
+        record = authenticate(token, plain_utc(self._clock.now())) if authenticate is not None else None
+        user = self._registry.get_user(record.username) if record is not None else None  # type: ignore[attr-defined]
+        if user is None or user.role not in ROLES:
+            raise AuthError("unknown, revoked or expired API token")
+        return Principal(kind="user", name=user.username, role=user.role)
 
     def _user(self, token: str) -> Principal:
         import jwt

@@ -16,6 +16,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import threading
 import time
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from riir_airflow.broker.auth import Authenticator
+from riir_airflow.broker.auth import Authenticator, plain_utc
 from riir_airflow.broker.registry import Registry
 from riir_airflow.broker.settings import BrokerSettings
 
@@ -129,3 +130,7 @@ class BrokerContext:
     log: logging.Logger
     bus: CommandBus = field(default_factory=CommandBus)
     replies: ReplayCache = field(default_factory=ReplayCache)
+
+    def now(self) -> datetime.datetime:
+        """The broker clock's now, as a plain aware UTC datetime (see `auth.plain_utc`)."""
+        return plain_utc(self.clock.now())

@@ -57,7 +57,7 @@ async def create_token(request: Request) -> Response:
     if user is None:
         log.warning("login refused username=%s", username)
         return JSONResponse({"detail": "Invalid credentials"}, status_code=401)
-    token = issue_jwt(user, ctx.settings.jwt_secret, ctx.settings.jwt_expiration_time, ctx.clock.now())
+    token = issue_jwt(user, ctx.settings.jwt_secret, ctx.settings.jwt_expiration_time, ctx.now())
     log.info("login username=%s role=%s", user.username, user.role)
     return JSONResponse({"access_token": token}, status_code=201)
 

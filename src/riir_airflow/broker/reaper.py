@@ -36,7 +36,7 @@ log = logging.getLogger("riir_airflow.broker.reaper")
 
 def reap(ctx: BrokerContext) -> dict[str, list[TaskInstanceRecord]]:
     """Declare silent apps gone; {app_id: the task instances handled as zombies}."""
-    now = ctx.clock.now()
+    now = ctx.now()
     cutoff = now - datetime.timedelta(seconds=ctx.settings.app_heartbeat_timeout)
     handled: dict[str, list[TaskInstanceRecord]] = {}
     for app in ctx.registry.stale_apps(cutoff):

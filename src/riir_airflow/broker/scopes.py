@@ -1,6 +1,6 @@
 """Who may call which Store operation on which DAG's rows, and the fencing check on writes.
 
-Contract (`authorize` and `check_fencing`):
+Contract (`authorize` and `fenced`):
 - An admin or op user may call every operation on every DAG; writes need no lease (a person
   acting through the API is not a scheduler that could be stale).
 - An app token may only touch rows of the dag_ids it was issued for: any read or write whose
@@ -19,7 +19,8 @@ Contract (`authorize` and `check_fencing`):
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from riir_airflow.broker.context import ApiError
 from riir_airflow.broker.registry import Registry
 from riir_airflow.wire.store_ops import StoreOp
 
-__all__ = ["SCOPE_RULES", "Rule", "authorize", "check_fencing", "filter_result"]
+__all__ = ["SCOPE_RULES", "Rule", "authorize", "fenced", "filter_result"]
 
 DagsOf = Callable[[Mapping[str, Any]], Iterable[str | None]]
 
@@ -108,28 +109,25 @@ def authorize(principal: Principal, op: StoreOp, kwargs: Mapping[str, Any]) -> f
     return frozenset(d for d in dags if d is not None)
 
 
-def check_fencing(
+@contextmanager
+def fenced(
     principal: Principal,
     registry: Registry,
     dags: Iterable[str],
     fencing: Mapping[str, int],
     now: datetime.datetime,
-) -> None:
-    """ApiError 409 unless every DAG an app writes is leased with the token the call carries."""
-    if not principal.is_app:
+) -> Iterator[None]:
+    """Run the block (an app's write) only if every DAG it writes is leased with the token the
+    call carries, atomically with the write (`Registry.transaction`); else `StaleFencingToken`
+    (HTTP 409) and the block does not run. Operators' writes are not fenced."""
+    dags = sorted(dags)
+    if not principal.is_app or not dags:
+        yield
         return
-    for dag_id in sorted(dags):
-        lease = registry.lease(dag_id, now)
-        carried = fencing.get(dag_id)
-        if not lease.held:
-            raise ApiError(409, "StaleFencingToken", f"no live lease on dag {dag_id!r}: acquire it first")
-        if carried is None or carried != lease.fencing_token:
-            raise ApiError(
-                409,
-                "StaleFencingToken",
-                f"fencing token {carried} for dag {dag_id!r} is stale: the lease is held by "
-                f"{lease.holder_app_id} with a newer token",
-            )
+    with registry.transaction():
+        for dag_id in dags:
+            registry.check_fence(dag_id, fencing.get(dag_id), now)
+        yield
 
 
 def filter_result(principal: Principal, op: StoreOp, result: Any) -> Any:

@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from riir_airflow.broker.auth import AuthError, Principal
 from riir_airflow.broker.context import ApiError, BrokerContext
-from riir_airflow.broker.scopes import authorize, check_fencing, filter_result
+from riir_airflow.broker.scopes import authorize, fenced, filter_result
 from riir_airflow.store.records import DagRunAlreadyExists
 from riir_airflow.wire.codec import WireError, encode
 from riir_airflow.wire.messages import (
@@ -59,6 +59,8 @@ def _classify(exc: BaseException) -> tuple[int, str, str]:
         return exc.status, exc.type, exc.message
     if isinstance(exc, AuthError):
         return 401, "Unauthorized", str(exc)
+    if type(exc).__name__ == "StaleFencingToken":  # the registry's own class (memory or metastore)
+        return 409, "StaleFencingToken", str(exc)
     if isinstance(exc, DagRunAlreadyExists):
         return 409, "DagRunAlreadyExists", str(exc)
     if isinstance(exc, KeyError):
@@ -75,8 +77,10 @@ def _apply(ctx: BrokerContext, principal: Principal, op: StoreOp, args: Any, fen
     kwargs = decode_args(op, args)
     dags = authorize(principal, op, kwargs)
     if op.write:
-        check_fencing(principal, ctx.registry, dags, fencing, ctx.clock.now())
-    result = getattr(ctx.store, op.name)(**kwargs)
+        with fenced(principal, ctx.registry, dags, fencing, ctx.now()):
+            result = getattr(ctx.store, op.name)(**kwargs)
+    else:
+        result = getattr(ctx.store, op.name)(**kwargs)
     return encode(filter_result(principal, op, result), op.result)
 
 

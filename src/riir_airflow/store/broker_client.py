@@ -65,8 +65,8 @@ class BrokerStore(BrokerAppMixin):
         """Close this thread's connection. Idempotent; the store stays usable (it reconnects)."""
         self._http.close()
 
-    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        op = STORE_OPS[name]
+    def _call(self, op_name: str, /, *args: Any, **kwargs: Any) -> Any:
+        op = STORE_OPS[op_name]
         request = StoreRequest(
             args=encode_args(op, args, kwargs),
             fencing=dict(self.fencing) if op.write else {},
