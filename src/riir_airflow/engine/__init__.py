@@ -4,7 +4,9 @@ Both the in-process `dags test` runner and the long-running DAG app drive the sa
 the two cannot diverge. It reads DAGs through the `DagLike`/`TaskLike` protocols (`graph`),
 decides trigger rules (`trigger_rules`), what to run, skip or fail next and when the run is
 over (`scheduling`), what a finished try leads to and how long a retry waits (`retries`),
-and what branches and short circuits skip (`skipping`).
+and what branches and short circuits skip (`skipping`). Over time: which runs a scheduler or a
+backfill creates and their run ids (`runs`), what depends_on_past / wait_for_downstream keep
+back (`past`), and which task instances `tasks clear` resets (`clearing`).
 """
 
 from riir_airflow.engine.clearing import instances_to_clear, tasks_to_clear
