@@ -317,3 +317,17 @@ def test_dags_test_chained_over_dates_builds_history_that_depends_on_past_reads(
         states.append(_last_json(proc)["tasks"]["extract"]["state"])
     assert states == ["success", "failed", day3]
     assert [r["logical_date"][:10] for r in _runs(cli, path)] == ["2024-01-03", "2024-01-02", "2024-01-01"]
+
+
+def test_airflow_3_spelling_backfill_create_finds_the_dag_id_in_the_dags_folder(cli, tmp_path) -> None:
+    path = _pipeline(tmp_path)
+    proc = cli(
+        "backfill", "create", "--dag-id", "pipeline", "--from-date", "2024-01-01", "--to-date", "2024-01-02",
+        "-f", str(path), "-o", "json", "--now", NOW,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [r["state"] for r in _last_json(proc)] == ["success", "success"]
+    env = {"AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path)}
+    dry = cli("backfill", "create", "--dag-id", "pipeline", "--from-date", "2024-01-03", "--to-date", "2024-01-03",
+              "--dry-run", "-o", "json", "--now", NOW, env=env)  # fmt: skip
+    assert [r["run_id"] for r in _last_json(dry)] == ["backfill__2024-01-03T00:00:00+00:00"]

@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     dags.register(commands)
     tasks.register(commands)
+    from riir_airflow.cli.runs import register_backfill_group  # `backfill create` (Airflow 3)
+
+    register_backfill_group(commands)
     db.register(commands)
     broker.register(commands)
     users.register(commands)

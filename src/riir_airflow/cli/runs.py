@@ -5,7 +5,8 @@
 - `dags next-execution FILE [--dag-id ID] [-n N] [--output json]`: the next runs the scheduler
   would create, continuing from the local history (DESIGN.md contract);
 - `dags list-runs FILE [--state S] [-s START] [-e END] [--no-backfill] [-o FORMAT]`;
-- `tasks clear FILE [-t REGEX] [-s START] [-e END] [-u] [-d] [-f] [-r] [-y] [--run]`.
+- `tasks clear FILE [-t REGEX] [-s START] [-e END] [-u] [-d] [-f] [-r] [-y] [--run]`;
+- `backfill create --dag-id ID --from-date D --to-date D [-f FILE] ...`: Airflow 3's spelling.
 
 `--now ISO` (hidden) pins "now" for next-execution and backfill, for tests.
 """
@@ -26,7 +27,7 @@ from riir_airflow.cli.output import add_output_argument, print_rows
 if TYPE_CHECKING:
     from riir_airflow.sdk.dag import DAG
 
-__all__ = ["register_dags_commands", "register_tasks_commands"]
+__all__ = ["register_backfill_group", "register_dags_commands", "register_tasks_commands"]
 
 
 def _iso(value: Any) -> str | None:
@@ -60,9 +61,7 @@ def _dags_of(target: str, dag_id: str | None) -> list[DAG]:
     return [resolve_dag(target, dag_id)]
 
 
-def register_dags_commands(sub: Any) -> None:
-    backfill = sub.add_parser("backfill", help="Run the runs a backfill creates, in order, in this process")
-    _add_target(backfill)
+def _add_backfill_options(backfill: argparse.ArgumentParser) -> None:
     backfill.add_argument(
         "-s",
         "--start-date",
@@ -89,6 +88,27 @@ def register_dags_commands(sub: Any) -> None:
     add_output_argument(backfill)
     _add_now(backfill)
     backfill.set_defaults(func=_backfill)
+
+
+def register_backfill_group(commands: Any) -> None:
+    """`backfill create --dag-id ID --from-date D --to-date D [-f FILE]`: Airflow 3's spelling of
+    `dags backfill`; the dag_id is looked up in `[core] dags_folder` (or `-f`)."""
+    group = commands.add_parser("backfill", help="Backfills (Airflow 3 spelling of dags backfill)")
+    sub = group.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    create = sub.add_parser("create", help="Run the runs a backfill creates, in order, in this process")
+    create.add_argument("--dag-id", dest="target", required=True, help="the DAG to backfill")
+    create.add_argument(
+        "-f", "--subdir", "--dagfile-path", dest="subdir", help="file or folder holding the DAG"
+    )
+    create.set_defaults(dag_id=None)
+    _add_backfill_options(create)
+
+
+def register_dags_commands(sub: Any) -> None:
+    backfill = sub.add_parser("backfill", help="Run the runs a backfill creates, in order, in this process")
+    _add_target(backfill)
+    _add_backfill_options(backfill)
 
     nxt = sub.add_parser("next-execution", help="The next runs the scheduler would create")
     _add_target(nxt)
@@ -163,7 +183,7 @@ def _backfill(args: argparse.Namespace) -> int:
     start, end = parse_logical_date(args.start_date), parse_logical_date(args.end_date)
     conf = parse_conf(args.conf)
     parse_pattern(args.mark_success_pattern, "--mark-success-pattern")
-    dag = resolve_dag(args.target, args.dag_id)
+    dag = resolve_dag(args.target, args.dag_id, getattr(args, "subdir", None))
     clock = FakeClock(_now(args)) if args.now else SystemClock()
     store = local_store()
     try:
