@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from riir_airflow.engine import (
     IN_FLIGHT_STATES,
+    ErrorKind,
     decide,
     fail_fast_changes,
+    outcome_of_try,
     past_depends_verdict,
     retry_delay_for,
 )
@@ -494,14 +496,9 @@ class DagRunner:
         resume: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
         task = self.dag.task_dict[key[0]]
-        if task.is_mapped or task.mapped_task_group_id is not None:
-            if key[1] < 0:
-                self._expand(run, tis, key)
-                return
-            if task.is_mapped:
-                from riir_airflow.runtime.mapping import operator_for_instance
-
-                task = operator_for_instance(task, key[1], run, self.store, self.clock)
+        if key[1] < 0 and (task.is_mapped or task.mapped_task_group_id is not None):
+            self._expand(run, tis, key)
+            return
         ti = tis[key]
         if ti.state is _S.NONE and ti.try_number > 0 and resume is None:
             ti.max_tries = ti.try_number + task.retries  # cleared: its retries start over (Airflow)
@@ -513,8 +510,20 @@ class DagRunner:
         ti.next_attempt_at = None
         self.store.put_task_instances([ti])
 
+        instance_error: Exception | None = None
+        if task.is_mapped:  # this instance's operator: its mapped arguments resolved now
+            from riir_airflow.runtime.mapping import operator_for_instance
+
+            try:
+                task = operator_for_instance(task, key[1], run, self.store, self.clock)
+            except Exception as exc:  # noqa: BLE001 - e.g. .map() over a dict: the instance fails
+                instance_error = exc
+        if instance_error is not None:
+            log.error("Cannot build %s[%s]: %r", key[0], key[1], instance_error)
+            outcome_state = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
+            skip_downstream: list[str] = []
         # Airflow's dag.test() marks a task success when the pattern matches its whole id.
-        if self.mark_success is not None and self.mark_success.fullmatch(task.task_id):
+        elif self.mark_success is not None and self.mark_success.fullmatch(task.task_id):
             log.info("Marking %s success without running it (mark_success_pattern)", task.task_id)
             outcome_state, skip_downstream = _S.SUCCESS, []
         else:

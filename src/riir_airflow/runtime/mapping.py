@@ -75,6 +75,9 @@ def check_result_for_mapping(task: BaseOperator, result: Any) -> None:
     """A task whose return value something expands over must return a list or dict."""
     if not task.has_dag:
         return
+    node = task.dag.task_dict.get(task.task_id)
+    if node is not None and node.is_mapped:
+        return  # each instance returns one item; the downstream maps over all of them
     own_group = mapped_task_group_of(task)
     for downstream_id in task.downstream_task_ids:
         downstream = task.dag.task_dict.get(downstream_id)

@@ -127,6 +127,8 @@ class RuntimeTaskInstance:
     # Set by the runner for reschedule-mode sensors: when this try first poked, and how often
     # it was rescheduled since.
     first_reschedule_date: datetime.datetime | None = None
+    # A mapped instance's name from `map_index_template`, once rendered.
+    rendered_map_index: str | None = None
     reschedule_count: int = 0
 
     def get_first_reschedule_date(self, context: Any = None) -> datetime.datetime | None:
@@ -185,6 +187,12 @@ class RuntimeTaskInstance:
             map_indexes=indexes,
             include_prior_dates=include_prior_dates,
         )
+        if indexes is not None and not isinstance(map_indexes, int):
+            # Several map indexes asked for: one value (or default) per (task, index), in order.
+            by_key: dict[tuple[str, int], Any] = {}
+            for record in records:
+                by_key.setdefault((record.task_id, record.map_index), deserialize_value(record.value))
+            return [by_key.get((tid, mi), default) for tid in ids for mi in indexes]
         found: dict[str, Any] = {}
         for record in records:  # newest run first: keep the first seen per task
             found.setdefault(record.task_id, deserialize_value(record.value))
@@ -201,8 +209,10 @@ class RuntimeTaskInstance:
                     self.dag_id, run_id=run_id or self.run_id, task_ids=[tid], keys=[key], map_indexes=[self.map_index]
                 )
                 found[tid] = deserialize_value(own[0].value) if own else default
-            elif upstream.is_mapped or group is not None:
+            elif upstream.is_mapped:
                 found[tid] = self._mapped_values(tid, key, run_id or self.run_id)
+            elif group is not None:  # a mapped task group's member, seen from outside: a list
+                found[tid] = list(self._mapped_values(tid, key, run_id or self.run_id))
         values = [found.get(tid, default) for tid in ids]
         return values[0] if single else values
 

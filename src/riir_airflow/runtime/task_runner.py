@@ -106,6 +106,15 @@ def _record_triggered_run(ti: RuntimeTaskInstance, store: Store, request: dict[s
     ti.xcom_push("trigger_run_id", run_id)
 
 
+def _render_map_index(ti: RuntimeTaskInstance, task: BaseOperator, context: dict[str, Any]) -> None:
+    """A mapped instance's display name, rendered after execute against the context the task
+    saw (it may have added keys). As in Airflow 3.3, a template that fails fails the task."""
+    if ti.map_index < 0 or not task.map_index_template:
+        return
+    ti.rendered_map_index = task.render_template(task.map_index_template, context)
+    log.info("Map index %s is named %r", ti.map_index, ti.rendered_map_index)
+
+
 def _call_callbacks(callbacks: Any, context: dict[str, Any], what: str) -> None:
     if callbacks is None:
         return
@@ -161,6 +170,7 @@ def run_try(
                         raise resume[1]["error"]
                     else:  # a deferred task continues in the method it named, with the event
                         result = work.resume_execution(resume[0], resume[1], context)  # type: ignore[arg-type]
+                _render_map_index(ti, work, context)
                 work.post_execute(context, result)  # type: ignore[arg-type]
                 _push_result(ti, work, result)
         except DownstreamTasksSkipped as exc:

@@ -71,8 +71,10 @@ class XComArg(DependencyMixin):
 
 
 def _items(value: Any) -> Sequence[Any]:
+    """A value transforms can iterate. A dict is kept as is, as in Airflow 3.3: `.map()` then
+    indexes it by position (each instance fails with KeyError) and `.concat()` takes its keys."""
     if isinstance(value, dict):
-        return list(value.items())
+        return value  # type: ignore[return-value]
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise TypeError(f"XCom value to map over must be a list or dict, got {type(value).__name__}")
     return value
