@@ -1,7 +1,10 @@
-"""Running brokers for tests: in a thread (injectable clock, in-memory registry) or as a process.
+"""Running brokers for tests: in a thread (with an injectable clock) or as a process.
 
 - `ThreadBroker`: `create_app(...)` served by uvicorn on a free loopback port in a background
   thread of the test process: a real HTTP server, with a `FakeClock` the test can move.
+- `BrokerProcess`: `riir-airflow broker` as a subprocess on a free loopback port, configured by
+  environment (`AIRFLOW__...`) only, as an operator would run it; its stderr is kept in a file.
+- `riir(...)`: run another `riir-airflow` command in a subprocess with the same environment.
 - `http(...)`: one raw request with urllib, for tests that pin status codes and body shapes.
 - `login(...)`: a JWT from `POST /auth/token`.
 """
@@ -9,18 +12,32 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any, Self
 
 import uvicorn
 
 from riir_airflow.broker import BrokerSettings, create_app
 
-__all__ = ["ThreadBroker", "free_port", "http", "login", "wait_healthy"]
+__all__ = [
+    "BrokerProcess",
+    "ThreadBroker",
+    "broker_env",
+    "free_port",
+    "http",
+    "login",
+    "riir",
+    "wait_healthy",
+]
 
 
 def free_port() -> int:
@@ -105,3 +122,69 @@ def wait_healthy(url: str, timeout: float = 60.0, process: Any = None) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"broker at {url} did not answer within {timeout}s")
+
+
+def broker_env(home: Path, database_url: str, **options: str) -> dict[str, str]:
+    """The environment of a broker (and of CLI commands on its metastore) under `home`:
+    `options` are `AIRFLOW__SECTION__KEY` names (without the prefix) and their values."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONFIG"))}
+    env.update({"AIRFLOW_HOME": str(home), "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database_url})
+    env.update({f"AIRFLOW__{name.upper()}": value for name, value in options.items()})
+    return env
+
+
+def riir(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run `riir-airflow ARGS` (as `python -m riir_airflow`) with `env`; output captured."""
+    done = subprocess.run(
+        [sys.executable, "-m", "riir_airflow", *args],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"riir-airflow {' '.join(args)} exited {done.returncode}: {done.stderr}")
+    return done
+
+
+class BrokerProcess:
+    """`riir-airflow broker --port P` in a subprocess while inside; `log` is its stderr file."""
+
+    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.log = log
+        self.args = args
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Self:
+        with open(self.log, "wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "riir_airflow", "broker", "--port", str(self.port), *self.args],
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        try:
+            wait_healthy(self.url, process=self.process)
+        except RuntimeError as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}\n{self.log.read_text()}") from None
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=20)
+        return self.process.returncode
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
