@@ -144,3 +144,22 @@ def test_a_long_poll_ends_with_410_when_the_app_was_declared_gone(broker: Broker
         "GET", f"{broker.url}/internal/v1/apps/{app.app_id}/commands?wait=0", token=app._http.token
     )
     assert status == 410 and body["error"]["type"] == "AppGone"
+
+
+def test_pause_and_unpause_commands_also_set_the_dags_pause_state(broker: Broker) -> None:
+    app = broker.client(broker.app_token("dag_a"))
+    answer = app.register([SerializedDag("dag_a", "/a.py", is_paused_upon_creation=False)], code_hash="h")
+    assert answer.paused == {"dag_a": False}
+    broker.client().enqueue_command(Command(CommandKind.PAUSE, "dag_a"))
+    assert broker.registry.get_dag("dag_a").is_paused
+    assert app.register([SerializedDag("dag_a", "/a.py")], code_hash="h").paused == {"dag_a": True}
+    broker.client().enqueue_command(Command(CommandKind.UNPAUSE, "dag_a"))
+    assert not broker.registry.get_dag("dag_a").is_paused
+
+
+def test_registration_answers_each_dags_code_version(broker: Broker) -> None:
+    app = broker.client(broker.app_token("dag_a", "dag_b"))
+    dags = [SerializedDag("dag_a", "/a.py"), SerializedDag("dag_b", "/a.py")]
+    assert app.register(dags, code_hash="v1").versions == {"dag_a": 1, "dag_b": 1}
+    assert app.register(dags, code_hash="v1").versions == {"dag_a": 1, "dag_b": 1}
+    assert app.register(dags, code_hash="v2").versions == {"dag_a": 2, "dag_b": 2}

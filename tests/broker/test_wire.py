@@ -32,17 +32,26 @@ def _protocol_methods() -> set[str]:
 # -- the op table -------------------------------------------------------------------------------
 def test_every_store_method_is_a_wire_op_classified_as_read_or_write() -> None:
     assert set(STORE_OPS) == _protocol_methods()
-    assert READ_OPS | WRITE_OPS == set(STORE_OPS)
+    unclassified = set(STORE_OPS) - READ_OPS - WRITE_OPS
+    assert not unclassified, (
+        f"new Store methods {sorted(unclassified)}: add them to READ_OPS or WRITE_OPS in riir_airflow/wire/store_ops.py"
+    )
     assert not READ_OPS & WRITE_OPS
 
 
 def test_every_store_op_has_a_broker_access_rule() -> None:
-    assert set(SCOPE_RULES) == set(STORE_OPS)
+    missing = set(STORE_OPS) - set(SCOPE_RULES)
+    assert not missing, (
+        f"Store methods {sorted(missing)} have no access rule in riir_airflow/broker/scopes.py SCOPE_RULES"
+    )
+    assert set(SCOPE_RULES) <= set(STORE_OPS)
 
 
 def test_broker_store_implements_every_store_method_itself() -> None:
-    for name in STORE_OPS:
-        assert name in BrokerStore.__dict__, name
+    missing = sorted(name for name in STORE_OPS if name not in BrokerStore.__dict__)
+    assert not missing, (
+        f"add {missing} to riir_airflow/store/broker_client.py BrokerStore (one `self._call` each)"
+    )
 
 
 def test_op_params_and_results_come_from_the_protocol_signature() -> None:

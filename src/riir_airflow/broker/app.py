@@ -11,6 +11,11 @@ Contract:
   `reap_interval_seconds` (`reaper.reap`), unless `reaper=False` (tests then call `reap`).
   The store is closed when the app shuts down.
 
+Logs (`configure_logging`, used by `riir-airflow broker`): one JSON object per line on stderr,
+`{"ts", "level", "logger", "msg", ...}`, where every `key=value` pair of the message (app_id,
+dag_id, run_id, ...) is also lifted into the object as its own field (`jq 'select(.dag_id ==
+"x")'` works) and an exception adds `exc`; uvicorn's loggers go through the same formatter.
+
 Why FastAPI: it is the ASGI framework DESIGN.md names for the broker, gives the OpenAPI spec of
 the public API for free, and the future `/api/v2` REST API and UI mount on the same app.
 """
@@ -19,7 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import json
 import logging
+import re
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -35,7 +44,7 @@ from riir_airflow.broker.registry import Registry
 from riir_airflow.broker.settings import BrokerSettings
 from riir_airflow.broker.store_routes import store_router
 
-__all__ = ["create_app"]
+__all__ = ["JsonFormatter", "configure_logging", "create_app"]
 
 log = logging.getLogger("riir_airflow.broker")
 
@@ -101,3 +110,41 @@ def create_app(
         burst=settings.app_rate_burst,
     )
     return app
+
+
+_PAIR = re.compile(r"(?<![\w.])([a-z_]+)=(\S+)")
+_RESERVED = {"ts", "level", "logger", "msg", "exc"}
+
+
+class JsonFormatter(logging.Formatter):
+    """A log record as one JSON object (see the module docstring)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        entry: dict[str, object] = {
+            "ts": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": message,
+        }
+        for key, value in _PAIR.findall(message):
+            if key not in _RESERVED:
+                entry.setdefault(key, value)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str | int = "INFO") -> None:
+    """Send every log record (root, uvicorn, riir_airflow) to stderr as JSON lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True

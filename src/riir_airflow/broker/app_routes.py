@@ -3,7 +3,8 @@
 Routes (all under /internal/v1, bodies are `riir_airflow.wire.messages`):
 - `POST /apps/register` (RegisterRequest -> RegisterResponse, 201): an app token may register
   only DAGs it covers (403 otherwise); the bootstrap secret may register any DAGs and the answer
-  carries a new token scoped to them, which the app uses from then on.
+  carries a new token scoped to them, which the app uses from then on. The answer says which
+  DAGs are paused and each DAG's code version.
 - `POST /apps/{app_id}/heartbeat` (-> HeartbeatResponse): 404 unknown app, 410 `AppGone` once
   the broker declared it gone (it must register again; its leases are lost).
 - `POST /leases/acquire` and `/leases/renew` (LeaseRequest -> LeaseGrant): the same call; the
@@ -13,6 +14,7 @@ Routes (all under /internal/v1, bodies are `riir_airflow.wire.messages`):
   then answers at once with the pending commands of the DAGs whose lease the app holds, or
   waits up to `wait` seconds and answers as soon as one is queued (long-poll).
 - `POST /commands` (Command -> Command with its id, 201): queue a command; admin/op users only.
+  Pause/unpause also set the DAG's pause state in the metastore.
 - `POST /import-errors` (ImportErrorReport, 204), `GET /apps` (-> AppList; admin/op users).
 """
 
@@ -36,6 +38,7 @@ from riir_airflow.wire.messages import (
     AppState,
     Command,
     CommandBatch,
+    CommandKind,
     HeartbeatResponse,
     ImportErrorReport,
     LeaseGrant,
@@ -94,6 +97,7 @@ def register(ctx: BrokerContext, principal: Principal, req: RegisterRequest) -> 
         app_id, ",".join(dag_ids), req.code_hash, req.hostname, req.pid, token is not None,
     )  # fmt: skip
     settings = ctx.settings
+    rows = {dag_id: ctx.registry.get_dag(dag_id) for dag_id in dag_ids}
     return RegisterResponse(
         app_id=app_id,
         dag_ids=dag_ids,
@@ -101,6 +105,8 @@ def register(ctx: BrokerContext, principal: Principal, req: RegisterRequest) -> 
         heartbeat_timeout=settings.app_heartbeat_timeout,
         lease_ttl=settings.lease_ttl,
         token=token,
+        paused={d: row.is_paused for d, row in rows.items() if row is not None},
+        versions={d: row.latest_version for d, row in rows.items() if row is not None and row.latest_version},
     )
 
 
@@ -149,8 +155,14 @@ def _seconds(value: float) -> Any:
 
 
 def enqueue(ctx: BrokerContext, principal: Principal, command: Command) -> Command:
+    """Queue a command; pause/unpause also change the DAG's row in the same transaction, so the
+    state holds even while no app serves the DAG (a starting app reads it at registration)."""
     _require_operator(principal)
-    stored = ctx.registry.enqueue_command(command, ctx.now())
+    now = ctx.now()
+    with ctx.registry.transaction():
+        if command.kind in (CommandKind.PAUSE, CommandKind.UNPAUSE):
+            ctx.registry.set_dag_paused(command.dag_id, command.kind is CommandKind.PAUSE, now)
+        stored = ctx.registry.enqueue_command(command, now)
     log.info(
         "command queued id=%s kind=%s dag_id=%s by=%s", stored.id, stored.kind, stored.dag_id, principal.key
     )

@@ -16,6 +16,8 @@ it on SQLite and PostgreSQL). Contract every implementation keeps:
 - Fenced writes are atomic: inside `transaction()`, `check_fence(dag_id, token, now)` raises
   `StaleFencingToken` unless the lease is live with that token, and the lease cannot change
   hands until the transaction (which the Store's calls made inside it join) has ended.
+- DAGs: registering an app records its DAGs (and a new code version when the code changed);
+  `get_dag` reads a DAG's pause state and newest version, `set_dag_paused` changes the former.
 - Commands, per dag_id, delivered at least once: `enqueue_command` assigns an increasing id;
   `pending_commands(dag_ids)` lists the unacknowledged ones, oldest first; `ack_commands`
   removes them from delivery. Only the lease holder of a dag_id receives its commands.
@@ -40,7 +42,7 @@ from riir_airflow.wire.messages import (
     SerializedDag,
 )
 
-__all__ = ["ROLES", "AppToken", "Registry", "UserInfo"]
+__all__ = ["ROLES", "AppToken", "DagState", "Registry", "UserInfo"]
 
 ROLES = ("admin", "op", "user", "viewer")
 """Airflow's roles, most powerful first."""
@@ -63,6 +65,16 @@ class UserInfo:
     last_name: str | None = None
 
 
+class DagState(Protocol):
+    """What the broker reads of a DAG's row."""
+
+    @property
+    def is_paused(self) -> bool: ...
+
+    @property
+    def latest_version(self) -> int | None: ...
+
+
 class Registry(Protocol):
     def register_app(self, info: AppInfo, dags: Sequence[SerializedDag]) -> None: ...
 
@@ -70,6 +82,14 @@ class Registry(Protocol):
 
     def serialized_dag(self, dag_id: str) -> SerializedDag | None:
         """The DAG as most recently registered (by any app), None if never registered."""
+        ...
+
+    def get_dag(self, dag_id: str) -> DagState | None:
+        """The DAG's row (pause state, newest code version), None if never registered."""
+        ...
+
+    def set_dag_paused(self, dag_id: str, paused: bool, now: datetime.datetime) -> bool:
+        """Pause or unpause; False if the DAG is unknown."""
         ...
 
     def heartbeat(self, app_id: str, now: datetime.datetime) -> AppInfo | None: ...

@@ -7,7 +7,7 @@ Contract:
   `Database`, so fenced writes are atomic.
 - Refuses to start (exit 1, `error: ...` on stderr) when the metastore is unreachable or not at
   the head revision: `riir-airflow db migrate` first, as Airflow's api-server expects.
-- Logs are JSON lines on stderr (`broker.logs`); the first says where the API is served. SIGINT
+- Logs are JSON lines on stderr (`broker.app.configure_logging`); the first says where the API is served. SIGINT
   or SIGTERM stops it gracefully (uvicorn), closing the database connections.
 
 `open_metastore()` is shared with the `users` and `apps` commands, which act on the same
@@ -75,7 +75,7 @@ def _broker(args: argparse.Namespace) -> int:
         import uvicorn
 
         from riir_airflow.broker import BrokerSettings, create_app
-        from riir_airflow.broker.logs import configure_logging
+        from riir_airflow.broker.app import configure_logging
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise CommandError(
             f"the broker needs the broker extra (pip install 'riir-airflow[broker]'): {exc}"

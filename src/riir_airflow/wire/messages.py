@@ -184,7 +184,9 @@ class RegisterRequest:
 class RegisterResponse:
     """`token` is set when the app registered with the bootstrap secret: it must use it from now
     on. Intervals are in seconds: heartbeat every `heartbeat_interval`, renew leases well within
-    `lease_ttl`."""
+    `lease_ttl`. `paused` says which DAGs are paused now (a new DAG starts paused unless it says
+    otherwise, per `[core] dags_are_paused_at_creation`); later changes arrive as pause/unpause
+    commands. `versions` is each DAG's code version number, which the runs it creates record."""
 
     app_id: str
     dag_ids: list[str]
@@ -192,6 +194,8 @@ class RegisterResponse:
     heartbeat_timeout: float
     lease_ttl: float
     token: str | None = None
+    paused: dict[str, bool] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
 
 
 class AppState(str, enum.Enum):
