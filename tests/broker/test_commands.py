@@ -163,3 +163,20 @@ def test_registration_answers_each_dags_code_version(broker: Broker) -> None:
     assert app.register(dags, code_hash="v1").versions == {"dag_a": 1, "dag_b": 1}
     assert app.register(dags, code_hash="v1").versions == {"dag_a": 1, "dag_b": 1}
     assert app.register(dags, code_hash="v2").versions == {"dag_a": 2, "dag_b": 2}
+
+
+def test_a_parked_poll_sees_commands_of_a_lease_its_app_takes_while_it_waits(make_broker) -> None:
+    broker = make_broker(command_recheck_seconds=30.0)
+    app = broker.client(broker.app_token("dag_a", "dag_b"))
+    app.register([SerializedDag("dag_a", "/a.py"), SerializedDag("dag_b", "/a.py")], code_hash="h")
+    app.acquire_lease("dag_a")
+    got: list[list[Command]] = []
+    poller = threading.Thread(target=lambda: got.append(app.poll_commands(wait=20)))
+    poller.start()
+    time.sleep(0.3)
+    app.acquire_lease("dag_b")  # from another thread of the app, while the poll is parked
+    start = time.monotonic()
+    queued = broker.client().enqueue_command(Command(CommandKind.PAUSE, "dag_b"))
+    poller.join(timeout=20)
+    assert [c.id for c in got[0]] == [queued.id]
+    assert time.monotonic() - start < 5

@@ -12,7 +12,10 @@ Routes (all under /internal/v1, bodies are `riir_airflow.wire.messages`):
   `held=false` and the current holder, and simply asks again later. `POST /leases/release`.
 - `GET /apps/{app_id}/commands?wait=S&ack=1,2` (-> CommandBatch): first acknowledges `ack`,
   then answers at once with the pending commands of the DAGs whose lease the app holds, or
-  waits up to `wait` seconds and answers as soon as one is queued (long-poll).
+  waits up to `wait` seconds and answers as soon as one is queued (long-poll). Queuing a command
+  wakes the polls of its DAG's holder in this process at once; a poll also looks again every
+  `command_recheck_seconds` (commands queued through another broker replica), and when its app
+  takes a new lease.
 - `POST /commands` (Command -> Command with its id, 201): queue a command; admin/op users only.
   Pause/unpause also set the DAG's pause state in the metastore.
 - `POST /import-errors` (ImportErrorReport, 204), `GET /apps` (-> AppList; admin/op users).
@@ -52,7 +55,6 @@ from riir_airflow.wire.messages import (
 __all__ = ["app_router"]
 
 log = logging.getLogger("riir_airflow.broker.apps")
-_POLL_RECHECK_SECONDS = 1.0  # catches commands queued through another broker replica
 
 
 def _require_operator(principal: Principal) -> None:
@@ -236,13 +238,14 @@ async def poll_commands(request: Request, app_id: str, wait: float = 0.0, ack: s
         dags = await run_in_threadpool(leased)
         if isinstance(dags, tuple):
             return _error(*dags)
-        with ctx.bus.watching(dags) as announced:
+        with ctx.bus.watching([*dags, f"app:{app_id}"]) as announced:
             pending = await run_in_threadpool(ctx.registry.pending_commands, dags) if dags else []
             remaining = deadline - asyncio.get_running_loop().time()
             if pending or remaining <= 0:
                 return Response(dump(CommandBatch(commands=pending)), media_type="application/json")
             try:
-                await asyncio.wait_for(announced.wait(), timeout=min(remaining, _POLL_RECHECK_SECONDS))
+                recheck = ctx.settings.command_recheck_seconds
+                await asyncio.wait_for(announced.wait(), timeout=min(remaining, recheck))
             except TimeoutError:
                 pass
 
@@ -261,7 +264,12 @@ def app_router() -> APIRouter:
         return await _serve(request, lambda ctx, p, _: heartbeat(ctx, p, app_id), None)
 
     async def acquire_route(request: Request) -> Response:
-        return await _serve(request, acquire, LeaseRequest)
+        response = await _serve(request, acquire, LeaseRequest)
+        if response.status_code == 200:
+            grant = load(response.body, LeaseGrant)
+            if grant.held and grant.holder_app_id:  # a parked poll of the holder now watches this DAG too
+                request.app.state.broker.bus.announce(f"app:{grant.holder_app_id}")
+        return response
 
     async def release_route(request: Request) -> Response:
         return await _serve(request, release, LeaseRequest)

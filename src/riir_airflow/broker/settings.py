@@ -14,7 +14,9 @@ Contract: `BrokerSettings.from_config(conf)` reads
 - `[riir] app_bootstrap_secret`: a secret an app may present on its first registration to be
   issued a token scoped to the DAGs it registers (empty: bootstrap registration is off);
 - `[riir] token_cache_seconds` (default 1): how long a verified app token is trusted without
-  asking the registry again, i.e. how long a revocation may take to bite.
+  asking the registry again, i.e. how long a revocation may take to bite;
+- `[riir] command_recheck_seconds` (default 2): how often a parked long-poll looks for commands
+  queued through another broker replica (in this process, queuing wakes it at once).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class BrokerSettings:
     app_bootstrap_secret: str = ""
     token_cache_seconds: float = 1.0
     long_poll_max_seconds: float = 60.0
+    command_recheck_seconds: float = 2.0
     reap_interval_seconds: float = 2.0
 
     def __post_init__(self) -> None:
@@ -75,6 +78,7 @@ class BrokerSettings:
             "app_rate_burst": get("riir", "app_rate_burst", 1000, int),
             "app_bootstrap_secret": get("riir", "app_bootstrap_secret", ""),
             "token_cache_seconds": get("riir", "token_cache_seconds", 1.0, float),
+            "command_recheck_seconds": get("riir", "command_recheck_seconds", 2.0, float),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
