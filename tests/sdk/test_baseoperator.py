@@ -286,32 +286,22 @@ def test_base_operator_without_execute_fails_the_task(run_dag) -> None:
     assert "NotImplementedError" in result.log("t")
 
 
-# -- argument checks Airflow 3 makes that riir does not make yet -------------------------------------------
-@pytest.mark.xfail(strict=True, reason="bug: sdk/baseoperator.py accepts pool_slots < 1; Airflow 3 raises ValueError")
+# -- argument checks Airflow 3 makes -------------------------------------------
 def test_pool_slots_below_one_is_refused() -> None:
     with DAG("pool_slots"), pytest.raises(ValueError, match="pool slots"):
         EmptyOperator(task_id="t", pool_slots=0)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: sdk/baseoperator.py accepts an unknown weight_rule; Airflow 3 refuses an unknown strategy"
-)
 def test_unknown_weight_rule_is_refused() -> None:
     with DAG("weight_rule"), pytest.raises((ValueError, TypeError, AirflowException)):
         EmptyOperator(task_id="t", weight_rule="heaviest_first")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: sdk/baseoperator.py accepts a non-int priority_weight; Airflow 3 raises TypeError"
-)
 def test_non_integer_priority_weight_is_refused() -> None:
     with DAG("priority_type"), pytest.raises(TypeError):
         EmptyOperator(task_id="t", priority_weight="high")  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: as_setup() on a teardown (or as_teardown() on a setup) is accepted; Airflow 3 raises"
-)
 def test_a_task_cannot_be_both_setup_and_teardown() -> None:
     with DAG("both"):
         teardown = EmptyOperator(task_id="t").as_teardown()

@@ -116,10 +116,6 @@ def test_dag_decorator_param_is_overridden_by_run_conf(run_dag) -> None:
     assert result.xcom("echo") == [7, 7]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: sdk/dag.py @dag puts the function docstring in `description`; Airflow sets doc_md from it",
-)
 def test_dag_decorator_docstring_becomes_doc_md_not_description() -> None:
     @dag
     def documented() -> None:
@@ -266,11 +262,7 @@ def test_python_operator_needs_a_callable() -> None:
         PythonOperator(task_id="x", python_callable="not callable")  # type: ignore[arg-type]
 
 
-# -- checks Airflow 3 makes when a DAG is defined or loaded, that riir does not make yet ---------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: sdk/dag.py accepts a scheduled DAG whose params lack defaults; Airflow 3 raises ValueError",
-)
+# -- checks Airflow 3 makes when a DAG is defined or loaded ---------------
 def test_scheduled_dag_with_a_required_param_without_default_is_refused() -> None:
     with pytest.raises(ValueError, match="not allowed to define a Schedule"):
         DAG("needs_conf", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1), params={"n": Param(type="integer")}).validate()
@@ -280,24 +272,16 @@ def test_unscheduled_dag_may_have_a_required_param_without_default() -> None:
     DAG("manual_only", params={"n": Param(type="integer")}).validate()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: sdk/dag.py accepts catchup=True with a schedule and no start_date; Airflow 3 raises"
-)
 def test_catchup_with_a_schedule_needs_a_start_date() -> None:
     with pytest.raises(ValueError, match="start_date is required"):
         DAG("catchup_no_start", schedule="@daily", catchup=True).validate()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: sdk/dag.py accepts tags longer than 100 characters; Airflow 3 raises")
 def test_tags_longer_than_100_characters_are_refused() -> None:
     with pytest.raises(ValueError, match="tag cannot be longer"):
         DAG("long_tag", tags=["x" * 101]).validate()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: DAG.validate() lacks Airflow's validate_setup_teardown (setup followed by a non-all_success task)",
-)
 def test_setup_followed_by_a_task_with_another_trigger_rule_is_refused_at_load() -> None:
     with DAG("setup_rule") as the_dag:
         s = EmptyOperator(task_id="s").as_setup()

@@ -228,9 +228,6 @@ def test_label_is_an_edge_modifier() -> None:
     assert isinstance(Label("x"), EdgeModifier)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: sdk/dependencies.py chain_linear accepts a Label; Airflow raises ValueError"
-)
 def test_chain_linear_refuses_labels() -> None:
     with DAG("chain_linear_label"):
         a, b = _ops("a", "b")

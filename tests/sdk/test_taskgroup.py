@@ -20,10 +20,6 @@ def test_task_ids_inside_a_group_are_prefixed_with_the_group_id() -> None:
     assert the_dag.task_group_dict == {"grp": grp}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: sdk/node.py lost the `label` property in 9393a14; Airflow's DAGNode.label is the id without the group prefix",
-)
 def test_task_label_is_its_id_without_the_group_prefix() -> None:
     with DAG("label_prop"):
         with TaskGroup("grp"):

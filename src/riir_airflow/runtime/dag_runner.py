@@ -463,7 +463,7 @@ class DagRunner:
         self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], outcome: TriggerOutcome
     ) -> None:
         """Resume (or end) a deferred task instance now that its trigger decided."""
-        from riir_airflow.sdk.exceptions import TaskDeferralError, TaskDeferralTimeout
+        from riir_airflow.sdk.exceptions import AirflowFailException, TaskDeferralTimeout
         from riir_airflow.sdk.serde import deserialize_value, serialize_value
         from riir_airflow.sdk.triggers import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent
 
@@ -481,7 +481,8 @@ class DagRunner:
                 {"error": TaskDeferralTimeout("Trigger/execution timeout")},
             )
         elif outcome.error is not None:
-            resume = ("__fail__", {"error": TaskDeferralError(f"Trigger failure: {outcome.error!r}")})
+            # As Airflow 3.3: a failing trigger fails its task at once, retries or not.
+            resume = ("__fail__", {"error": AirflowFailException(f"Trigger failure: {outcome.error!r}")})
         else:
             assert outcome.event is not None
             payload = deserialize_value(serialize_value(outcome.event.payload))  # as if it crossed a process

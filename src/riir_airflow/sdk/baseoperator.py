@@ -203,8 +203,17 @@ class BaseOperator(TaskNode):
         self.wait_for_past_depends_before_skipping = wait_for_past_depends_before_skipping
         self.wait_for_downstream = wait_for_downstream
         self.params = ParamsDict(params or {})
+        if not isinstance(priority_weight, int) or isinstance(priority_weight, bool):
+            raise TypeError(f"`priority_weight` for task '{task_id}' only accepts integers, received '{type(priority_weight)}'.")
+        if pool_slots < 1:
+            raise ValueError(f"pool slots for {task_id} in dag cannot be less than 1")
+        from riir_airflow.sdk.weight_rule import WeightRule
+
+        weight_rule = weight_rule or defaults["weight_rule"]
+        if not WeightRule.is_valid(str(weight_rule)):
+            raise ValueError(f"Unknown priority strategy {weight_rule!r} for task {task_id!r}")
         self.priority_weight = priority_weight
-        self.weight_rule = weight_rule or defaults["weight_rule"]
+        self.weight_rule = str(weight_rule)
         self.queue = queue or defaults["queue"]
         self.pool = pool or "default_pool"
         self.pool_slots = pool_slots
@@ -296,10 +305,14 @@ class BaseOperator(TaskNode):
 
     # -- setup / teardown ---------------------------------------------------------------------
     def as_setup(self) -> BaseOperator:
+        if self.is_teardown:
+            raise ValueError(f"Cannot mark task '{self.task_id}' as setup; task is already a teardown.")
         self.is_setup = True
         return self
 
     def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> BaseOperator:
+        if self.is_setup:
+            raise ValueError(f"Cannot mark task '{self.task_id}' as teardown; task is already a setup.")
         self.is_teardown = True
         self.trigger_rule = TriggerRule.ALL_DONE_SETUP_SUCCESS
         if on_failure_fail_dagrun is not None:

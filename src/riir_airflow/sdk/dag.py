@@ -295,18 +295,10 @@ class DAG:
                     done.add(node)
 
     def validate(self) -> None:
-        """What Airflow checks when it loads a DAG: acyclic, params' defaults, fail_fast rules."""
-        self.check_cycle()
-        self.params.validate_defaults()
-        if self.fail_fast:
-            from riir_airflow.sdk.exceptions import FailFastDagInvalidTriggerRule
+        """What Airflow checks when it loads a DAG (see sdk/dag_validation.py)."""
+        from riir_airflow.sdk.dag_validation import validate_dag
 
-            for task in self.task_dict.values():
-                if task.trigger_rule != "all_success" and not task.is_teardown:
-                    raise FailFastDagInvalidTriggerRule(
-                        f"A 'fail_fast' dag can only have all_success trigger rule, "
-                        f"but task {task.task_id} has {task.trigger_rule}"
-                    )
+        validate_dag(self)
 
     # -- templating ---------------------------------------------------------------------------
     def get_template_env(self, *, force_sandboxed: bool = False) -> Any:
@@ -412,8 +404,8 @@ def dag(dag_id: str | Callable[..., Any] = "", **dag_kwargs: Any) -> Any:
                 params[name] = value if isinstance(value, Param) else Param(value)
             kw = {**dag_kwargs, "params": params}
             kw.setdefault("full_filepath", inspect.getsourcefile(f) or "")
-            if "description" not in kw and f.__doc__:
-                kw["description"] = f.__doc__.strip()
+            if "doc_md" not in kw and f.__doc__:
+                kw["doc_md"] = f.__doc__.strip()  # as Airflow: the docstring is the DAG's docs
             with DAG(dag_id or f.__name__, **kw) as the_dag:
                 # The function sees DagParams so `{{ params.x }}`-style values resolve per run.
                 call_kwargs = {

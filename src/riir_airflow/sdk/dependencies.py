@@ -75,8 +75,12 @@ def chain(*elements: Any) -> None:
 
 def chain_linear(*elements: Any) -> None:
     """Link every node of each element to every node of the next element."""
+    from riir_airflow.sdk.edges import EdgeModifier
+
     if len(elements) < 2:
         raise ValueError("No dependencies were set. Did you forget to expand with `*`?")
+    if any(isinstance(node, EdgeModifier) for element in elements for node in _as_list(element)):
+        raise ValueError("Labels are not supported by chain_linear")
     for up, down in itertools.pairwise(elements):
         for u in _as_list(up):
             for d in _as_list(down):

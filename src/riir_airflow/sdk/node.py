@@ -44,6 +44,15 @@ class TaskNode(DependencyMixin):
         return self.task_id
 
     @property
+    def label(self) -> str:
+        """The task id without its group prefix (an operator may set its own `label`)."""
+        return self.__dict__.get("_label_override", self._user_task_id)
+
+    @label.setter
+    def label(self, value: str) -> None:
+        self.__dict__["_label_override"] = value
+
+    @property
     def dag(self) -> DAG:
         if self._dag is None:
             from riir_airflow.sdk.exceptions import AirflowException

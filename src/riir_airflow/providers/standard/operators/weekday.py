@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from riir_airflow.providers.standard.sensors.weekday import WeekDay
+from riir_airflow.providers.standard.utils.weekday import WeekDay
 from riir_airflow.sdk.skipmixin import BaseBranchOperator
 
 __all__ = ["BranchDayOfWeekOperator"]

@@ -14,7 +14,7 @@ __all__ = ["FileSensor"]
 
 
 class FileSensor(BaseSensorOperator):
-    template_fields: Sequence[str] = ("filepath",)
+    template_fields: Sequence[str] = ("filepath", "fs_conn_id")
     ui_color = "#91818a"
 
     def __init__(self, *, filepath: str, fs_conn_id: str = "fs_default", recursive: bool = False, **kwargs: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from riir_airflow.sdk.context import Context
@@ -14,6 +15,8 @@ __all__ = ["TimeDeltaSensor", "TimeDeltaSensorAsync", "WaitSensor"]
 class TimeDeltaSensor(BaseSensorOperator):
     """Done once now is past data_interval_end + delta. `deferrable=True` frees the worker:
     the wait becomes a DateTimeTrigger on the app's event loop."""
+
+    template_fields: Sequence[str] = ("delta",)
 
     def __init__(
         self, *, delta: datetime.timedelta, deferrable: bool = False, end_from_trigger: bool = False, **kwargs: Any
@@ -37,15 +40,15 @@ class TimeDeltaSensor(BaseSensorOperator):
 
         target = self.target(context)
         if context["ti"].now() >= target:
-            return None
+            return True  # what Airflow 3.3's deferrable TimeDeltaSensor returns
         self.defer(
             trigger=DateTimeTrigger(moment=target, end_from_trigger=self.end_from_trigger),
             method_name="execute_complete",
         )
         return None
 
-    def execute_complete(self, context: Context, event: Any = None) -> None:
-        return None
+    def execute_complete(self, context: Context, event: Any = None) -> bool:
+        return True
 
 
 class TimeDeltaSensorAsync(TimeDeltaSensor):
@@ -58,6 +61,8 @@ class TimeDeltaSensorAsync(TimeDeltaSensor):
 
 class WaitSensor(BaseSensorOperator):
     """Waits `time_to_wait` from the moment the task starts."""
+
+    template_fields: Sequence[str] = ("time_to_wait",)
 
     def __init__(self, *, time_to_wait: datetime.timedelta | int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
