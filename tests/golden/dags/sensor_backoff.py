@@ -2,7 +2,7 @@
 max_wait 0.5 s) done on its 4th poke, a reschedule-mode one (poke_interval 1, max_wait 1) done on
 its 2nd poke, an `@task.sensor(exponential_backoff=True)` returning PokeReturnValue with an XCom on
 its 3rd poke, and a backing-off sensor that times out with soft_fail (skipped); poke counts are
-kept in /tmp files named after the dag id and logical date (removed by the first task)."""
+kept in /tmp files named after the dag id, logical date and run id (removed by the last task)."""
 import glob
 import os
 
@@ -15,7 +15,15 @@ GOLDEN_ARGS = {"logical_date": "2024-03-05T06:00:00+00:00"}
 
 
 def _prefix(context):
-    return f"/tmp/riir_golden_{context['dag'].dag_id}_{context['ts_nodash']}_"
+    # unique per run (the run id holds the wall-clock time): other runs of this golden may be going
+    # on at the same time (CI, another checkout); the path is never recorded in XComs or templates
+    run = context["run_id"].replace(":", "").replace("+", "")
+    return f"/tmp/riir_golden_{context['dag'].dag_id}_{context['ts_nodash']}_{run}_"
+
+
+def _remove_files(context):
+    for path in glob.glob(_prefix(context) + "*"):
+        os.remove(path)
 
 
 def _bump(context, name):
@@ -42,8 +50,7 @@ with DAG(dag_id="sensor_backoff", start_date=pendulum.datetime(2024, 1, 1, tz="U
 
     @task
     def clean(**context):
-        for path in glob.glob(_prefix(context) + "*"):
-            os.remove(path)
+        _remove_files(context)
         return "cleaned"
 
     poke = PythonSensor(
@@ -81,6 +88,8 @@ with DAG(dag_id="sensor_backoff", start_date=pendulum.datetime(2024, 1, 1, tz="U
 
     @task(trigger_rule="all_done")
     def report(**context):
-        return {name: _count(context, name) for name in ["poke", "resched", "deco"]}
+        counts = {name: _count(context, name) for name in ["poke", "resched", "deco"]}
+        _remove_files(context)
+        return counts
 
     clean() >> [poke, resched, deco_backoff(), gives_up] >> report()

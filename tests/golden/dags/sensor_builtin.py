@@ -1,6 +1,7 @@
-"""Built-in sensors: FileSensor waiting for a file an upstream task creates (templated filepath,
+"""Built-in sensors: FileSensor waiting for files an upstream task creates (templated filepath,
 fs_default connection from the environment) and a FileSensor with a glob; BashSensor exiting 0,
-BashSensor that exits 1 on its first poke and 0 on the second (non-zero = poke again), BashSensor
+BashSensor that exits 1 on its first poke and 0 on the second (non-zero = poke again; its counter
+file is keyed by $AIRFLOW_CTX_DAG_RUN_ID), BashSensor
 with retry_exit_code=3 exiting 4 (AirflowFailException: failed/1 although retries=1);
 PythonSensor with templated op_kwargs / templates_dict returning PokeReturnValue (its xcom_value
 is the XCom)."""
@@ -35,15 +36,23 @@ with DAG(
 ) as dag:
 
     @task
-    def clean_and_create(**context):
+    def create(**context):
+        # written, never removed: other runs of this golden may be going on at the same time and
+        # find the same files (same content); the bash counter is per run ($AIRFLOW_CTX_DAG_RUN_ID)
         prefix = f"/tmp/riir_golden_sensor_builtin_{context['ts_nodash']}_"
-        for path in glob.glob(prefix + "*"):
-            os.remove(path)
         with open(prefix + "flag.txt", "w") as fh:
             fh.write("here")
         with open(prefix + "data_1.csv", "w") as fh:
             fh.write("a,b")
         return "created"
+
+    @task(trigger_rule="all_done")
+    def remove_counter(**context):
+        run = context["run_id"]
+        for path in glob.glob("/tmp/riir_golden_sensor_builtin_*_bash_count_*"):
+            if path.endswith("_" + run):
+                os.remove(path)
+        return "removed"
 
     files = [
         FileSensor(task_id="file_exact", filepath=PREFIX + "flag.txt"),
@@ -53,8 +62,8 @@ with DAG(
         BashSensor(task_id="bash_ok", bash_command="exit 0"),
         BashSensor(
             task_id="bash_second_poke",
-            bash_command="f=" + PREFIX + "bash_count; n=$(cat $f 2>/dev/null || echo 0); n=$((n+1)); "
-            "echo $n > $f; [ $n -ge 2 ]",
+            bash_command='f="' + PREFIX + 'bash_count_$AIRFLOW_CTX_DAG_RUN_ID"; n=$(cat "$f" 2>/dev/null || echo 0); '
+            'n=$((n+1)); echo $n > "$f"; [ $n -ge 2 ]',
         ),
         BashSensor(
             task_id="bash_fail_code",
@@ -71,7 +80,7 @@ with DAG(
         op_kwargs={"who": "{{ task.task_id }}"},
         templates_dict={"day": "{{ ds_nodash }}"},
     )
-    c = clean_and_create()
+    c = create()
     c >> files
-    c >> bashes
+    c >> bashes >> remove_counter()
     c >> py

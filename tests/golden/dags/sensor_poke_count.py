@@ -1,5 +1,5 @@
 """Poke-mode sensors that succeed after N pokes (the poke count lives in a file under /tmp whose
-name derives from the dag id and logical date; a first task removes the files): a PythonSensor done
+name derives from the dag id, logical date and run id; the last task removes the files): a PythonSensor done
 on its 3rd poke, an `@task.sensor` returning PokeReturnValue(is_done=False) twice then
 PokeReturnValue(True, xcom_value=...) (that value is the XCom), and a custom BaseSensorOperator
 subclass; try_number stays 1 for all; a downstream task reads the final counts."""
@@ -15,7 +15,15 @@ GOLDEN_ARGS = {"logical_date": "2024-03-05T06:00:00+00:00"}
 
 
 def _prefix(context):
-    return f"/tmp/riir_golden_{context['dag'].dag_id}_{context['ts_nodash']}_"
+    # unique per run (the run id holds the wall-clock time): other runs of this golden may be going
+    # on at the same time (CI, another checkout); the path is never recorded in XComs or templates
+    run = context["run_id"].replace(":", "").replace("+", "")
+    return f"/tmp/riir_golden_{context['dag'].dag_id}_{context['ts_nodash']}_{run}_"
+
+
+def _remove_files(context):
+    for path in glob.glob(_prefix(context) + "*"):
+        os.remove(path)
 
 
 def _bump(context, name):
@@ -48,8 +56,7 @@ with DAG(dag_id="sensor_poke_count", start_date=pendulum.datetime(2024, 1, 1, tz
 
     @task
     def clean(**context):
-        for path in glob.glob(_prefix(context) + "*"):
-            os.remove(path)
+        _remove_files(context)
         return "cleaned"
 
     @task.sensor(poke_interval=0.3, timeout=30, mode="poke")
@@ -64,7 +71,9 @@ with DAG(dag_id="sensor_poke_count", start_date=pendulum.datetime(2024, 1, 1, tz
 
     @task
     def report(**context):
-        return {name: _count(context, name) for name in ["python", "deco", "custom_sensor"]}
+        counts = {name: _count(context, name) for name in ["python", "deco", "custom_sensor"]}
+        _remove_files(context)
+        return counts
 
     c = clean()
     c >> [deco_sensor(), py, custom] >> report()

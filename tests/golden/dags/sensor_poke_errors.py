@@ -16,7 +16,15 @@ GOLDEN_ARGS = {"logical_date": "2024-03-05T06:00:00+00:00"}
 
 
 def _prefix(context):
-    return f"/tmp/riir_golden_{context['dag'].dag_id}_{context['ts_nodash']}_"
+    # unique per run (the run id holds the wall-clock time): other runs of this golden may be going
+    # on at the same time (CI, another checkout); the path is never recorded in XComs or templates
+    run = context["run_id"].replace(":", "").replace("+", "")
+    return f"/tmp/riir_golden_{context['dag'].dag_id}_{context['ts_nodash']}_{run}_"
+
+
+def _remove_files(context):
+    for path in glob.glob(_prefix(context) + "*"):
+        os.remove(path)
 
 
 def _bump(context, name):
@@ -45,11 +53,6 @@ def _fail_then_ok(**context):
     return True
 
 
-@task(trigger_rule="all_done")
-def mark(**context):
-    return context["ti"].task_id
-
-
 with DAG(
     dag_id="sensor_poke_errors",
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
@@ -59,8 +62,7 @@ with DAG(
 
     @task
     def clean(**context):
-        for path in glob.glob(_prefix(context) + "*"):
-            os.remove(path)
+        _remove_files(context)
         return "cleaned"
 
     sensors = [
@@ -71,4 +73,9 @@ with DAG(
         PythonSensor(task_id="never_fail", python_callable=_raise_plain, never_fail=True),
         PythonSensor(task_id="skip_in_poke", python_callable=_raise_skip),
     ]
-    clean() >> sensors >> mark.override(task_id="end")()
+    @task(trigger_rule="all_done")
+    def end(**context):
+        _remove_files(context)
+        return "end"
+
+    clean() >> sensors >> end()

@@ -1,8 +1,8 @@
 """Reschedule-mode sensors: a PythonSensor(mode="reschedule", poke_interval=1) done on its 3rd poke
 and an `@task.sensor(mode="reschedule")` returning PokeReturnValue on its 2nd poke: each poke
 is a new execution of the task (up_for_reschedule in between) but try_number stays 1; the
-PokeReturnValue XCom is kept; poke counts live in /tmp files named after the dag id and logical
-date, removed by the first task."""
+PokeReturnValue XCom is kept; poke counts live in /tmp files named after the dag id, logical
+date and run id, removed by the last task."""
 import glob
 import os
 
@@ -15,7 +15,15 @@ GOLDEN_ARGS = {"logical_date": "2024-03-05T06:00:00+00:00"}
 
 
 def _prefix(context):
-    return f"/tmp/riir_golden_{context['dag'].dag_id}_{context['ts_nodash']}_"
+    # unique per run (the run id holds the wall-clock time): other runs of this golden may be going
+    # on at the same time (CI, another checkout); the path is never recorded in XComs or templates
+    run = context["run_id"].replace(":", "").replace("+", "")
+    return f"/tmp/riir_golden_{context['dag'].dag_id}_{context['ts_nodash']}_{run}_"
+
+
+def _remove_files(context):
+    for path in glob.glob(_prefix(context) + "*"):
+        os.remove(path)
 
 
 def _bump(context, name):
@@ -39,8 +47,7 @@ with DAG(dag_id="sensor_reschedule", start_date=pendulum.datetime(2024, 1, 1, tz
 
     @task
     def clean(**context):
-        for path in glob.glob(_prefix(context) + "*"):
-            os.remove(path)
+        _remove_files(context)
         return "cleaned"
 
     @task.sensor(poke_interval=1, timeout=60, mode="reschedule")
@@ -54,7 +61,9 @@ with DAG(dag_id="sensor_reschedule", start_date=pendulum.datetime(2024, 1, 1, tz
 
     @task
     def report(**context):
-        return {name: _count(context, name) for name in ["python", "deco"]}
+        counts = {name: _count(context, name) for name in ["python", "deco"]}
+        _remove_files(context)
+        return counts
 
     c = clean()
     c >> [deco_resched(), py] >> report()
