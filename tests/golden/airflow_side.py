@@ -5,7 +5,7 @@ called by ``tests/golden/regenerate.py`` and is never imported by the riir-airfl
 
     /work/airflow-venv/bin/python tests/golden/airflow_side.py tests/golden/dags/NAME.py [--out FILE]
 
-What it does:
+What it does (single run, ``GOLDEN_ARGS = {"logical_date", "conf", "env"}``):
 
 1. reads ``GOLDEN_ARGS`` from the DAG file with ``ast.literal_eval`` (never by import);
 2. makes a throwaway ``AIRFLOW_HOME`` (sqlite metadata DB, ``airflow db migrate``) and a
@@ -17,6 +17,18 @@ What it does:
    RenderedTaskInstanceFields rows from the metadata DB, and prints one JSON object (the
    ``riir-airflow dags test --output json`` contract of DESIGN.md) as the last stdout line,
    and writes it to ``--out`` when given.
+
+A sequence golden (``GOLDEN_ARGS = {"runs": [{"logical_date", "conf", "env"}, ...], "env"}``)
+gets ONE ``AIRFLOW_HOME`` and DB for all its runs: each run is one ``dag.test()`` in its own
+fresh interpreter (as ``airflow dags test`` would be: the file is parsed again, with the run's
+own ``env`` over the DAG-level one), in the given order, so each run sees the history the
+earlier ones left. The result is ``{"runs": [report, ...]}``, one report per run in the
+single-run shape. ``dag.test()`` never returns when a run can make no progress without a
+scheduler (a ``depends_on_past`` task whose previous run failed waits forever, logging "No
+tasks to run" every second; ``dagrun_timeout`` is not checked by dag.test): when that happens
+for STALL_PASSES passes in a row while no task instance has any state (nothing running, nothing
+waiting for a retry), the run is stopped there and its report is what the metadata DB holds at
+that moment (run state ``running``), plus ``"stalled": [blocked task ids]``.
 """
 
 from __future__ import annotations
@@ -33,6 +45,42 @@ import tempfile
 from pathlib import Path
 
 MARKER = "GOLDEN_RESULT_JSON: "
+STALL_PASSES = 3
+
+
+class RunStalled(Exception):
+    """dag.test() looped STALL_PASSES times with nothing runnable and nothing in flight."""
+
+    def __init__(self, waiting: list[str]):
+        super().__init__(f"no runnable task instances; waiting: {waiting}")
+        self.waiting = waiting
+
+
+class _StallGuard:
+    """Wraps the logger of airflow.sdk.definitions.dag: its dag.test() loop logs
+    ``"No tasks to run. unrunnable tasks: %s"`` (then sleeps 1 s) on each pass where nothing is
+    scheduled. When every unfinished TI of that set has no state at all (not running, not
+    up_for_retry/up_for_reschedule/deferred), nothing can change without a scheduler: after
+    STALL_PASSES such passes in a row, raise RunStalled out of dag.test()."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self._count = 0
+
+    def warning(self, msg, *args, **kwargs):
+        if isinstance(msg, str) and msg.startswith("No tasks to run") and args:
+            waiting = list(args[0])
+            if waiting and all(getattr(ti, "state", "?") is None for ti in waiting):
+                self._count += 1
+                if self._count >= STALL_PASSES:
+                    self._inner.warning(msg, *args, **kwargs)
+                    raise RunStalled(sorted(f"{ti.task_id}" for ti in waiting))
+            else:
+                self._count = 0
+        return self._inner.warning(msg, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
 
 
 def read_golden_args(path: Path) -> dict:
@@ -114,7 +162,7 @@ def xcom_value(stored):
     return json.loads(json.dumps(value, default=str))
 
 
-def run_and_collect(dag_file: Path, dag_id: str, golden: dict) -> dict:
+def run_and_collect(dag_file: Path, dag_id: str, golden: dict, *, stall_guard: bool = False) -> dict:
     import pendulum
 
     from airflow.dag_processing.dagbag import DagBag
@@ -137,8 +185,21 @@ def run_and_collect(dag_file: Path, dag_id: str, golden: dict) -> dict:
         kwargs["logical_date"] = None if ld is None else pendulum.parse(ld)
     if "conf" in golden:
         kwargs["run_conf"] = golden["conf"]
-    dr = dag.test(**kwargs)
-    run_id = dr.run_id
+    stalled = None
+    if not stall_guard:
+        dr = dag.test(**kwargs)
+        run_id = dr.run_id
+    else:
+        import airflow.sdk.definitions.dag as dag_module
+
+        dag_module.log = _StallGuard(dag_module.log)
+        try:
+            dr = dag.test(**kwargs)
+            run_id = dr.run_id
+        except RunStalled as exc:
+            stalled = exc.waiting
+            with create_session() as session:  # the run dag.test() was working on: the newest
+                run_id = session.query(DagRun.run_id).filter(DagRun.dag_id == dag_id).order_by(DagRun.id.desc()).first()[0]
 
     with create_session() as session:
         run = session.query(DagRun).filter(DagRun.dag_id == dag_id, DagRun.run_id == run_id).one()
@@ -178,7 +239,7 @@ def run_and_collect(dag_file: Path, dag_id: str, golden: dict) -> dict:
 
         logical = run.logical_date
         run_state = run.state.value if hasattr(run.state, "value") else run.state
-        return {
+        report = {
             "dag_id": dag_id,
             "run_id": run_id,
             "logical_date": None
@@ -188,6 +249,31 @@ def run_and_collect(dag_file: Path, dag_id: str, golden: dict) -> dict:
             "tasks": dict(sorted(tasks.items())),
             "rendered": rendered,
         }
+        if stalled is not None:
+            report["stalled"] = stalled
+        return report
+
+
+def run_child(script_args: list[str], env: dict, work: Path, log_name: str) -> tuple[dict | None, str]:
+    """Run this script's second stage in a fresh interpreter; (result or None, log text)."""
+    res = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *script_args],
+        env={**os.environ, **env},
+        cwd=str(work),
+        capture_output=True,
+        text=True,
+    )
+    log_text = res.stdout + "\n----- stderr -----\n" + res.stderr
+    (work / log_name).write_text(log_text)
+    result_line = None
+    for line in res.stdout.splitlines():
+        if line.startswith(MARKER):
+            result_line = line[len(MARKER):]
+    if res.returncode != 0 or result_line is None:
+        sys.stderr.write(res.stdout[-20000:] + "\n----- stderr -----\n" + res.stderr[-20000:])
+        sys.stderr.write(f"\nairflow_side: run failed (rc={res.returncode}); log in {work / log_name}\n")
+        return None, log_text
+    return json.loads(result_line), log_text
 
 
 def main() -> int:
@@ -196,12 +282,20 @@ def main() -> int:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--keep", action="store_true", help="keep the temporary AIRFLOW_HOME")
     ap.add_argument("--_child", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--_run", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     dag_path = args.dag_file.resolve()
     dag_id = dag_path.stem
     golden = read_golden_args(dag_path)
 
+    if args._child and args._run is not None:
+        # second stage of a sequence: run number _run of GOLDEN_ARGS["runs"]
+        result = run_and_collect(args._child, dag_id, golden["runs"][args._run], stall_guard=True)
+        text = json.dumps(result, sort_keys=False)
+        sys.stdout.flush()
+        print(MARKER + text, flush=True)
+        return 0
     if args._child:
         # second stage: environment is ready, run the DAG in this process
         result = run_and_collect(args._child, dag_id, golden)
@@ -211,6 +305,8 @@ def main() -> int:
         return 0
 
     work = Path(tempfile.mkdtemp(prefix=f"golden-{dag_id}-"))
+    if "runs" in golden:
+        return run_sequence(args, dag_path, dag_id, golden, work)
     try:
         dag_copy, env = prepare_home(dag_path, work, golden.get("env", {}))
         migrate(env)
@@ -235,6 +331,38 @@ def main() -> int:
             args.keep = True
             return 1
         result = json.loads(result_line)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(result, indent=2, sort_keys=False) + "\n")
+        print(json.dumps(result))
+        return 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            sys.stderr.write(f"airflow_side: kept {work}\n")
+
+
+def run_sequence(args, dag_path: Path, dag_id: str, golden: dict, work: Path) -> int:
+    """All runs of GOLDEN_ARGS["runs"], in order, against one AIRFLOW_HOME."""
+    runs = golden["runs"]
+    if not isinstance(runs, list) or not runs:
+        raise SystemExit('GOLDEN_ARGS["runs"] must be a non-empty list')
+    try:
+        dag_copy, env = prepare_home(dag_path, work, golden.get("env", {}))
+        migrate(env)
+        reports = []
+        for i, spec in enumerate(runs):
+            run_env = {**env, **{k: str(v) for k, v in (spec.get("env") or {}).items()}}
+            argv = [str(dag_path), "--_child", str(dag_copy), "--_run", str(i)]
+            report, _ = run_child(argv, run_env, work, f"run{i}.log")
+            if report is None:
+                args.keep = True
+                return 1
+            reports.append(report)
+            sys.stderr.write(f"airflow_side: run {i} ({spec.get('logical_date')}): {report['run_state']}"
+                             + (f", stalled on {report['stalled']}" if "stalled" in report else "") + "\n")
+        result = {"runs": reports}
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(result, indent=2, sort_keys=False) + "\n")

@@ -11,6 +11,14 @@
 The normalisation rules are those of README.md: run_id only has to start with ``manual__``;
 everything else (dag_id, logical_date, run_state, tasks{state, xcom_return, try_number},
 rendered{field: str}) is compared exactly.
+
+A sequence golden (``GOLDEN_ARGS["runs"]``) has ``case.runs`` (one GoldenRun each, with the
+DAG-level env merged under the run's own) and an expected ``{"runs": [report, ...]}``:
+
+    home = <one fresh AIRFLOW_HOME for the whole case>
+    actual = [run `riir-airflow *dags_test_argv(case, run)` with {**os.environ, **run.env,
+              "AIRFLOW_HOME": home}, in order, for run in case.runs]
+    assert diff_runs(case.expected, actual) == []
 """
 
 from __future__ import annotations
@@ -27,6 +35,15 @@ EXPECTED = HERE / "expected"
 
 
 @dataclass(frozen=True)
+class GoldenRun:
+    """One run of a sequence golden; `env` is the DAG-level env with the run's own over it."""
+
+    logical_date: str | None
+    conf: dict | None
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class GoldenCase:
     name: str
     dag_file: Path
@@ -34,6 +51,11 @@ class GoldenCase:
     logical_date: str | None
     conf: dict | None
     env: dict[str, str] = field(default_factory=dict)
+    runs: tuple[GoldenRun, ...] = ()  # empty for a single-run golden
+
+    @property
+    def is_sequence(self) -> bool:
+        return bool(self.runs)
 
     @property
     def expected(self) -> dict:
@@ -59,6 +81,15 @@ def cases() -> list[GoldenCase]:
         if not expected.exists():
             continue
         args = read_golden_args(dag_file)
+        env = {k: str(v) for k, v in (args.get("env") or {}).items()}
+        runs = tuple(
+            GoldenRun(
+                logical_date=r.get("logical_date"),
+                conf=r.get("conf"),
+                env={**env, **{k: str(v) for k, v in (r.get("env") or {}).items()}},
+            )
+            for r in args.get("runs") or ()
+        )
         out.append(
             GoldenCase(
                 name=dag_file.stem,
@@ -66,21 +97,36 @@ def cases() -> list[GoldenCase]:
                 expected_file=expected,
                 logical_date=args.get("logical_date"),
                 conf=args.get("conf"),
-                env={k: str(v) for k, v in (args.get("env") or {}).items()},
+                env=env,
+                runs=runs,
             )
         )
     return out
 
 
-def dags_test_argv(case: GoldenCase) -> list[str]:
-    """Arguments for ``riir-airflow`` (without the program name)."""
+def dags_test_argv(case: GoldenCase, run: GoldenRun | None = None) -> list[str]:
+    """Arguments for ``riir-airflow`` (without the program name); for a sequence golden, of
+    one of its `case.runs`."""
+    src = run if run is not None else case
     argv = ["dags", "test", str(case.dag_file)]
-    if case.logical_date is not None:
-        argv += ["--logical-date", case.logical_date]
-    if case.conf is not None:
-        argv += ["--conf", json.dumps(case.conf)]
+    if src.logical_date is not None:
+        argv += ["--logical-date", src.logical_date]
+    if src.conf is not None:
+        argv += ["--conf", json.dumps(src.conf)]
     argv += ["--output", "json"]
     return argv
+
+
+def diff_runs(expected: dict, actual: list[dict]) -> list[str]:
+    """Differences between a sequence golden's expected ``{"runs": [...]}`` and riir's reports
+    of those runs (in order); [] when every run matches."""
+    exp_runs = expected.get("runs") or []
+    problems = []
+    if len(exp_runs) != len(actual):
+        problems.append(f"runs: expected {len(exp_runs)} reports, got {len(actual)}")
+    for i, (exp, act) in enumerate(zip(exp_runs, actual)):
+        problems += [f"runs[{i}].{p}" for p in diff(exp, act)]
+    return problems
 
 
 def diff(expected: dict, actual: dict) -> list[str]:
@@ -124,5 +170,10 @@ def diff(expected: dict, actual: dict) -> list[str]:
 
 if __name__ == "__main__":  # quick self-check: every expected file matches itself
     for c in cases():
+        if c.is_sequence:
+            assert diff_runs(c.expected, c.expected["runs"]) == [], c.name
+            for r in c.runs:
+                print(c.name, " ".join(dags_test_argv(c, r)[3:]), sorted(r.env))
+            continue
         assert diff(c.expected, c.expected) == [], c.name
         print(c.name, " ".join(dags_test_argv(c)[3:]), sorted(c.env))

@@ -4,7 +4,9 @@
 Runs with any python3 (no riir_airflow, no airflow needed here). For each
 ``tests/golden/dags/<name>.py`` it calls ``<venv>/bin/python tests/golden/airflow_side.py``
 (inside the Airflow virtualenv made by ``scripts/airflow-venv.sh``), two DAGs at a time, each
-with a timeout, and writes ``tests/golden/expected/<name>.json``.
+with a timeout, and writes ``tests/golden/expected/<name>.json`` (for a sequence golden, whose
+``GOLDEN_ARGS`` has ``"runs"``, that file is ``{"runs": [report, ...]}``, and the timeout is
+multiplied by the number of runs).
 
     python3 tests/golden/regenerate.py                    # all DAGs
     python3 tests/golden/regenerate.py --only tr_skipped op_bash_basics
@@ -18,6 +20,7 @@ Exit status is non-zero when any DAG failed.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import subprocess
@@ -33,8 +36,18 @@ LOGS = HERE / ".logs"
 AIRFLOW_SIDE = HERE / "airflow_side.py"
 
 
+def number_of_runs(dag_file: Path) -> int:
+    """len(GOLDEN_ARGS["runs"]) for a sequence golden, else 1 (read with ast, never imported)."""
+    for node in ast.parse(dag_file.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "GOLDEN_ARGS" for t in node.targets):
+            runs = ast.literal_eval(node.value).get("runs")
+            return max(1, len(runs)) if isinstance(runs, list) else 1
+    return 1
+
+
 def run_one(name: str, python: Path, timeout: float) -> tuple[str, bool, str, float]:
     dag_file = DAGS / f"{name}.py"
+    timeout = timeout * number_of_runs(dag_file)
     out = EXPECTED / f"{name}.json"
     tmp_out = LOGS / f"{name}.json.tmp"
     log = LOGS / f"{name}.log"
@@ -58,6 +71,9 @@ def run_one(name: str, python: Path, timeout: float) -> tuple[str, bool, str, fl
     result = json.loads(tmp_out.read_text())
     tmp_out.unlink()
     out.write_text(json.dumps(result, indent=2) + "\n")
+    if "runs" in result:  # a sequence golden: one report per run
+        runs = [r["run_state"] + ("(stalled)" if "stalled" in r else "") for r in result["runs"]]
+        return name, True, f"runs={','.join(runs)}", elapsed
     states = {}
     for t in result["tasks"].values():
         states[t["state"]] = states.get(t["state"], 0) + 1
@@ -75,7 +91,7 @@ def main() -> int:
         help="Airflow virtualenv (default: $RIIR_AIRFLOW_VENV or /work/airflow-venv)",
     )
     ap.add_argument("--jobs", type=int, default=2, help="DAGs run in parallel (default 2)")
-    ap.add_argument("--timeout", type=float, default=300, help="seconds per DAG (default 300)")
+    ap.add_argument("--timeout", type=float, default=300, help="seconds per DAG, per run for a sequence golden (default 300)")
     args = ap.parse_args()
 
     python = args.venv / "bin" / "python"
