@@ -32,10 +32,8 @@ def test_report_has_the_contract_keys_and_is_json(run_dag) -> None:
 
 
 def test_report_keys_are_full_group_prefixed_task_ids(run_dag) -> None:
-    with DAG("report_groups") as the_dag:
-        with TaskGroup("outer"):
-            with TaskGroup("inner"):
-                EmptyOperator(task_id="t")
+    with DAG("report_groups") as the_dag, TaskGroup("outer"), TaskGroup("inner"):
+        EmptyOperator(task_id="t")
     assert list(run_dag(the_dag).report()["tasks"]) == ["outer.inner.t"]
 
 

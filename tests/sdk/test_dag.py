@@ -80,7 +80,7 @@ def test_dag_decorator_explicit_dag_id_wins_over_function_name() -> None:
 
 def test_dag_decorator_function_parameters_become_dag_params() -> None:
     @dag(params={"declared": 1})
-    def with_params(count: int = 3, label=Param("x", type="string")) -> None:  # noqa: ANN001
+    def with_params(count: int = 3, label=Param("x", type="string")) -> None:
         EmptyOperator(task_id="t")
 
     the_dag = with_params()
@@ -107,7 +107,7 @@ def test_dag_decorator_param_is_overridden_by_run_conf(run_dag) -> None:
     @dag
     def uses_param(count: int = 3) -> None:
         @task
-        def echo(value: int, params=None) -> list:  # noqa: ANN001
+        def echo(value: int, params=None) -> list:
             return [value, params["count"]]
 
         echo(count)

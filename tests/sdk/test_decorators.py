@@ -141,7 +141,7 @@ def test_multiple_outputs_is_inferred_from_a_mapping_return_annotation() -> None
             return {}
 
         @task
-        def untyped():  # noqa: ANN202
+        def untyped():
             return {}
 
         @task

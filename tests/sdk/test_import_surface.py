@@ -226,8 +226,8 @@ def test_2x_and_3x_paths_give_the_same_classes() -> None:
     from riir_airflow.providers.standard.operators.bash import BashOperator as Bash3
     from riir_airflow.providers.standard.operators.python import PythonOperator as Py3
     from riir_airflow.sdk import DAG as DAG3
-    from riir_airflow.utils.trigger_rule import TriggerRule as TR2
     from riir_airflow.sdk import TriggerRule as TR3
+    from riir_airflow.utils.trigger_rule import TriggerRule as TR2
 
     assert DAG2 is DAG3
     assert Bash2 is Bash3
@@ -241,7 +241,7 @@ def test_decorators_task_supports_the_provider_kinds() -> None:
     for kind in ("python", "bash", "branch", "short_circuit"):
         assert callable(getattr(task, kind))
     with pytest.raises(AttributeError):
-        task.no_such_kind  # noqa: B018
+        task.no_such_kind
 
 
 def test_version_is_an_airflow3_version_string() -> None:

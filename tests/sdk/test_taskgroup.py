@@ -11,9 +11,8 @@ from riir_airflow.sdk.exceptions import DuplicateTaskIdFound
 
 
 def test_task_ids_inside_a_group_are_prefixed_with_the_group_id() -> None:
-    with DAG("prefix") as the_dag:
-        with TaskGroup("grp") as grp:
-            t = EmptyOperator(task_id="t")
+    with DAG("prefix") as the_dag, TaskGroup("grp") as grp:
+        t = EmptyOperator(task_id="t")
     assert t.task_id == "grp.t"
     assert t.task_group is grp
     assert "grp.t" in the_dag.task_dict
@@ -30,19 +29,17 @@ def test_task_label_is_its_id_without_the_group_prefix() -> None:
 
 
 def test_prefix_group_id_false_keeps_the_plain_task_id() -> None:
-    with DAG("no_prefix") as the_dag:
-        with TaskGroup("grp", prefix_group_id=False):
-            t = EmptyOperator(task_id="t")
+    with DAG("no_prefix") as the_dag, TaskGroup("grp", prefix_group_id=False):
+        t = EmptyOperator(task_id="t")
     assert t.task_id == "t"
     assert "t" in the_dag.task_dict
 
 
 def test_nested_groups_prefix_every_level() -> None:
-    with DAG("nested") as the_dag:
-        with TaskGroup("outer") as outer:
-            with TaskGroup("inner") as inner:
-                t = EmptyOperator(task_id="t")
-            u = EmptyOperator(task_id="u")
+    with DAG("nested") as the_dag, TaskGroup("outer") as outer:
+        with TaskGroup("inner") as inner:
+            t = EmptyOperator(task_id="t")
+        u = EmptyOperator(task_id="u")
     assert inner.group_id == "outer.inner"
     assert t.task_id == "outer.inner.t"
     assert u.task_id == "outer.u"
@@ -51,10 +48,8 @@ def test_nested_groups_prefix_every_level() -> None:
 
 
 def test_group_inside_an_unprefixed_group_is_not_prefixed_by_it() -> None:
-    with DAG("mixed_prefix"):
-        with TaskGroup("outer", prefix_group_id=False):
-            with TaskGroup("inner") as inner:
-                t = EmptyOperator(task_id="t")
+    with DAG("mixed_prefix"), TaskGroup("outer", prefix_group_id=False), TaskGroup("inner") as inner:
+        t = EmptyOperator(task_id="t")
     assert inner.group_id == "inner"
     assert t.task_id == "inner.t"
 
@@ -118,10 +113,9 @@ def test_inner_group_default_args_beat_outer_group_ones() -> None:
 
 
 def test_task_default_args_and_explicit_args_beat_group_default_args() -> None:
-    with DAG("da_task"):
-        with TaskGroup("g", default_args={"retries": 2, "owner": "g"}):
-            by_default_args = EmptyOperator(task_id="a", default_args={"retries": 5})
-            explicit = EmptyOperator(task_id="b", retries=7, default_args={"retries": 5})
+    with DAG("da_task"), TaskGroup("g", default_args={"retries": 2, "owner": "g"}):
+        by_default_args = EmptyOperator(task_id="a", default_args={"retries": 5})
+        explicit = EmptyOperator(task_id="b", retries=7, default_args={"retries": 5})
     assert (by_default_args.retries, by_default_args.owner) == (5, "g")
     assert explicit.retries == 7
 
