@@ -270,3 +270,22 @@ def test_registration_records_the_app_in_the_registry(broker: Broker) -> None:
         "/a.py",
     )
     assert info.registered_at == pendulum.instance(T0)
+
+
+# -- import errors --------------------------------------------------------------------------------
+def test_an_app_reports_an_import_error_and_registering_the_file_later_clears_it(broker: Broker) -> None:
+    app = broker.client(broker.app_token("dag_a"))
+    app.report_import_error("/dags/a.py", "Traceback...\nSyntaxError: invalid syntax")
+    (error,) = broker.registry.import_errors()
+    assert (error.fileloc, error.stacktrace) == ("/dags/a.py", "Traceback...\nSyntaxError: invalid syntax")
+    assert error.timestamp == T0
+    app.register([SerializedDag("dag_a", "/dags/a.py")], code_hash="fixed", fileloc="/dags/a.py")
+    assert broker.registry.import_errors() == []
+
+
+def test_a_broken_file_may_report_with_the_bootstrap_secret_but_not_a_viewer(make_broker) -> None:
+    broker = make_broker(app_bootstrap_secret="let-me-in")
+    broker.client("let-me-in").report_import_error("/dags/b.py", "boom")
+    assert [e.fileloc for e in broker.registry.import_errors()] == ["/dags/b.py"]
+    with pytest.raises(Forbidden):
+        broker.client(broker.jwt("viewer")).report_import_error("/dags/c.py", "boom")
