@@ -193,6 +193,15 @@ class RuntimeTaskInstance:
             for record in records:
                 by_key.setdefault((record.task_id, record.map_index), deserialize_value(record.value))
             return [by_key.get((tid, mi), default) for tid in ids for mi in indexes]
+        if include_prior_dates:
+            # Airflow 3.3: every value up to this run's date, in the order they were pushed;
+            # one value alone comes back as itself.
+            ordered = sorted(records, key=lambda r: (r.timestamp is None, r.timestamp))
+            values_of = {tid: [deserialize_value(r.value) for r in ordered if r.task_id == tid] for tid in ids}
+            if single:
+                values = values_of[ids[0]]
+                return default if not values else (values[0] if len(values) == 1 else values)
+            return [v for tid in ids for v in values_of[tid]]
         found: dict[str, Any] = {}
         for record in records:  # newest run first: keep the first seen per task
             found.setdefault(record.task_id, deserialize_value(record.value))

@@ -34,13 +34,13 @@ class TaskInstanceState(str, Enum):
 
 
 class DagRunState(str, Enum):
+    """A run's state. Unlike task-instance states, `str()` gives `DagRunState.SUCCESS`, as it
+    renders in Airflow 3 templates; compare with the plain value (`== "success"`)."""
+
     QUEUED = "queued"
     RUNNING = "running"
     SUCCESS = "success"
     FAILED = "failed"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 FINISHED_TI_STATES: frozenset[TaskInstanceState] = frozenset(
