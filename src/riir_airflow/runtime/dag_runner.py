@@ -65,6 +65,8 @@ class DagRunner:
         self.dag = dag
         self.store = store
         self.clock = clock or SystemClock()
+        # The instances scheduled in the current pass (a skip request does not reach them).
+        self._scheduled: set[tuple[str, int]] = set()
         # Deferred tasks: their triggers run on one event loop; what each will resume with.
         self._triggers: TriggerRunner | None = None
         self._deferred: dict[tuple[str, int], TaskDeferred] = {}
@@ -255,11 +257,13 @@ class DagRunner:
                     log.error("Dag run %s is deadlocked: %s", run.run_id, dict(decision.waiting))
                 return self._finish(run, tis, decision.run_state, reason)
             if decision.ready:
-                # Like one pass of Airflow's dag.test(): run everything that was ready, then
-                # decide again (a branch may have skipped a later one meanwhile).
+                # Like one pass of Airflow's dag.test(): everything ready is scheduled at once and
+                # runs, even if a sibling run earlier in the pass asks to skip it; then decide again.
+                self._scheduled = set(decision.ready)
                 for key in decision.ready:
                     if key in tis and tis[key].state in (_S.NONE, _S.UP_FOR_RETRY, _S.UP_FOR_RESCHEDULE):
                         self._run_one(run, tis, key)
+                self._scheduled = set()
             elif decision.changes:
                 continue  # flags set in this pass are counted by the next one
             elif self._triggers is not None and len(self._triggers):
@@ -560,7 +564,7 @@ class DagRunner:
             ti.next_attempt_at = ti.end_date + delay
         for task_id in skip_downstream:
             skipped = tis.get((task_id, -1))
-            if skipped is not None and skipped.state not in _FINISHED:
+            if skipped is not None and skipped.state not in _FINISHED and skipped.key not in self._scheduled:
                 skipped.state = _S.SKIPPED
                 changed.append(skipped)
         if outcome_state is _S.FAILED:

@@ -57,11 +57,8 @@ class SkipMixin:
                 raise AirflowException(
                     f"'branch_task_ids' must contain only valid task_ids. Invalid tasks found: {{{item!r}}}."
                 )
-        invalid = followed - task.downstream_task_ids
-        if invalid:
-            raise AirflowException(
-                f"'branch_task_ids' must contain only valid task_ids. Invalid tasks found: {sorted(invalid)}."
-            )
+        # As in Airflow, a followed id need not be a direct downstream task: it then keeps only
+        # the direct downstream tasks that lead to it (usually none).
         ti.xcom_push(key=XCOM_SKIPMIXIN_KEY, value={XCOM_SKIPMIXIN_FOLLOWED: sorted(followed)})
         ti.skip_all_except(followed)
 
