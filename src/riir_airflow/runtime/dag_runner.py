@@ -231,6 +231,7 @@ class DagRunner:
         if not resumed:
             run.start_date = self.clock.now()
         store.update_dag_run(run.dag_id, run.run_id, state=run.state, start_date=run.start_date)
+        self._expand_literal_mappings(run, tis)
 
         while True:
             if self._timed_out(run):
@@ -416,6 +417,15 @@ class DagRunner:
     def _timed_out(self, run: DagRunRecord) -> bool:
         limit = self.dag.dagrun_timeout
         return bool(limit and run.start_date and self.clock.now() - run.start_date > limit)
+
+    def _expand_literal_mappings(self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord]) -> None:
+        """Mapped tasks whose input is all literals are expanded when the run starts, as in
+        Airflow, so their instances exist (and are skipped one by one) whatever happens upstream."""
+        for task in self.dag.task_dict.values():
+            key = (task.task_id, -1)
+            literal = task.is_mapped and not list(task.expand_input.iter_references())
+            if literal and key in tis and tis[key].state is _S.NONE:
+                self._expand(run, tis, key)
 
     def _expand(
         self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], key: tuple[str, int]

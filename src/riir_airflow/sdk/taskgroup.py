@@ -148,9 +148,36 @@ class TaskGroup(DependencyMixin):
         return [t for t in tasks if not (t.upstream_task_ids & ids)]
 
     def get_leaves(self) -> list[BaseOperator]:
+        """The tasks where the group's work ends. A teardown at the end does not count: the
+        work it tears down does (the nearest in-group upstream tasks that are neither setups nor
+        teardowns and lead to no other work in the group), so `group >> next` waits for the
+        work, not for the cleanup."""
         tasks = self.iter_tasks()
-        ids = {t.task_id for t in tasks}
-        return [t for t in tasks if not (t.downstream_task_ids & ids)]
+        by_id = {t.task_id: t for t in tasks}
+
+        def feeds_other_work(task: BaseOperator, besides: str) -> bool:
+            return any(
+                d != besides and d in by_id and not by_id[d].is_teardown for d in task.downstream_task_ids
+            )
+
+        def work_before(teardown: BaseOperator) -> list[BaseOperator]:
+            found: list[BaseOperator] = []
+            for up_id in sorted(teardown.upstream_task_ids & by_id.keys()):
+                up = by_id[up_id]
+                if up.is_teardown:
+                    found.extend(work_before(up))
+                elif not up.is_setup and not feeds_other_work(up, teardown.task_id):
+                    found.append(up)
+            return found
+
+        leaves: list[BaseOperator] = []
+        for task in tasks:
+            if task.downstream_task_ids & by_id.keys():
+                continue
+            for leaf in work_before(task) if task.is_teardown else [task]:
+                if leaf not in leaves:
+                    leaves.append(leaf)
+        return leaves
 
     @property
     def roots(self) -> list[BaseOperator]:
