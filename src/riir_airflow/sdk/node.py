@@ -6,7 +6,7 @@ same whether the task is a plain operator or a mapped one (`op.partial(...).expa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from riir_airflow.sdk.dependencies import DependencyMixin
 
@@ -166,3 +166,34 @@ class TaskNode(DependencyMixin):
             return self.priority_weight
         ids = self.get_flat_relative_ids(upstream=self.weight_rule == "upstream")
         return self.priority_weight + sum(self.dag.task_dict[t].priority_weight for t in ids)
+
+    # -- `with teardown.as_teardown(setups=setup):` ---------------------------------------------
+    def __enter__(self) -> Self:
+        """A setup or teardown used as a context: tasks created in the block are its scope."""
+        if not (getattr(self, "is_setup", False) or getattr(self, "is_teardown", False)):
+            from riir_airflow.sdk.exceptions import AirflowException
+
+            raise AirflowException("Only setup/teardown tasks can be used as context managers.")
+        self.__dict__["_scope_known"] = set(self.dag.task_dict)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        known = self.__dict__.pop("_scope_known", set())
+        if exc[0] is not None:
+            return
+        dag = self.dag
+        new = [t for tid, t in dag.task_dict.items() if tid not in known and t is not self]
+        new_ids = {t.task_id for t in new}
+        roots = [t for t in new if not (t.upstream_task_ids & new_ids)]
+        leaves = [t for t in new if not (t.downstream_task_ids & new_ids)]
+        if getattr(self, "is_teardown", False):
+            setups = [dag.task_dict[u] for u in sorted(self.upstream_task_ids) if dag.task_dict[u].is_setup]
+            for setup in setups:
+                for root in roots:
+                    setup.set_downstream(root)
+            for leaf in leaves:
+                leaf.set_downstream(self)
+        else:
+            for root in roots:
+                self.set_downstream(root)
+

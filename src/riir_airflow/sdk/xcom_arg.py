@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from riir_airflow.sdk.dependencies import DependencyMixin
 from riir_airflow.sdk.types import NOTSET
@@ -196,6 +196,13 @@ class PlainXComArg(XComArg):
         if self.key == XCOM_RETURN_KEY or getattr(self.operator, "multiple_outputs", False):
             return None
         raise XComNotFound(ti.dag_id, self.operator.task_id, self.key)
+
+    def __enter__(self) -> Self:
+        self.operator.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.operator.__exit__(*exc)
 
     # Setup/teardown sugar on the produced task.
     def as_setup(self) -> PlainXComArg:
