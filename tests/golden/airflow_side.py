@@ -164,7 +164,6 @@ def xcom_value(stored):
 
 def run_and_collect(dag_file: Path, dag_id: str, golden: dict, *, stall_guard: bool = False) -> dict:
     import pendulum
-
     from airflow.dag_processing.dagbag import DagBag
     from airflow.models.dagrun import DagRun
     from airflow.models.renderedtifields import RenderedTaskInstanceFields as RTIF
