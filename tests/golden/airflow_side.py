@@ -157,7 +157,7 @@ def xcom_value(stored):
 
     try:
         value = deserialize(stored)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a value serde cannot read is kept as stored
         value = stored
     return json.loads(json.dumps(value, default=str))
 
