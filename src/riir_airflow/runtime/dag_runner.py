@@ -65,6 +65,8 @@ class DagRunner:
         self.dag = dag
         self.store = store
         self.clock = clock or SystemClock()
+        # When each run really started here (dagrun_timeout counts from it).
+        self._clock_start: dict[str, datetime.datetime | None] = {}
         # The instances scheduled in the current pass (a skip request does not reach them).
         self._scheduled: set[tuple[str, int]] = set()
         # Deferred tasks: their triggers run on one event loop; what each will resume with.
@@ -228,8 +230,12 @@ class DagRunner:
         tis = self._load_instances(run)
         resumed = DagRunState(run.state) is DagRunState.RUNNING and run.start_date is not None
         run.state = DagRunState.RUNNING
+        self._clock_start[run.run_id] = self.clock.now() if not resumed else run.start_date
         if not resumed:
-            run.start_date = self.clock.now()
+            # dag.test() stamps a test run's start_date with its logical date (prev_start_date_success
+            # and {{ dag_run.start_date }} show it); timeouts still count from the real start.
+            test_run = run.triggered_by == "test" and run.logical_date is not None
+            run.start_date = run.logical_date if test_run else self.clock.now()
         store.update_dag_run(run.dag_id, run.run_id, state=run.state, start_date=run.start_date)
         self._expand_literal_mappings(run, tis)
 
@@ -409,14 +415,16 @@ class DagRunner:
         """`moment`, but no later than just past the run's dagrun_timeout (so a wait does not
         outlast the run)."""
         limit = self.dag.dagrun_timeout
-        if not limit or run.start_date is None:
+        started = self._clock_start.get(run.run_id, run.start_date)
+        if not limit or started is None:
             return moment
-        deadline = run.start_date + limit + datetime.timedelta(microseconds=1)
+        deadline = started + limit + datetime.timedelta(microseconds=1)
         return deadline if moment is None or deadline < moment else moment
 
     def _timed_out(self, run: DagRunRecord) -> bool:
         limit = self.dag.dagrun_timeout
-        return bool(limit and run.start_date and self.clock.now() - run.start_date > limit)
+        started = self._clock_start.get(run.run_id, run.start_date)
+        return bool(limit and started and self.clock.now() - started > limit)
 
     def _expand_literal_mappings(self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord]) -> None:
         """Mapped tasks whose input is all literals are expanded when the run starts, as in
