@@ -36,7 +36,7 @@ def _history_dag(dag_id: str = "history") -> DAG:
         ) -> dict:
             return {
                 "prev_start": prev_data_interval_start_success.isoformat() if prev_data_interval_start_success else None,
-                "prev_run_started": prev_start_date_success is not None,
+                "prev_run_started": bool(prev_start_date_success),  # a falsy proxy when absent, as in Airflow
                 "prior": ti.xcom_pull(task_ids="remember", key="only_on_first", include_prior_dates=True),
                 "this_run_only": ti.xcom_pull(task_ids="remember", key="only_on_first"),
                 "prev_ti": getattr(ti.get_previous_ti(), "state", None) and ti.get_previous_ti().state.value,

@@ -67,15 +67,42 @@ def _date_keys(logical_date: datetime.datetime, interval_start: Any, interval_en
     }
 
 
+class _NoValue:
+    """What a `prev_*_success` key holds when there is no earlier successful run. Airflow hands
+    these keys out as lazy proxies, so in templates and code they render as `None` and are falsy
+    but are not `None` itself (`x is None` is False); this mirrors that."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:
+        return other is None or isinstance(other, _NoValue)
+
+    def __hash__(self) -> int:
+        return hash(None)
+
+    def __repr__(self) -> str:
+        return "None"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return (type(None), ())  # pickles as plain None (e.g. for a virtualenv task's child)
+
+
+NO_VALUE = _NoValue()
+
+
 def _previous_success(store: Store, run: DagRunRecord) -> dict[str, Any]:
-    keys = dict.fromkeys(
+    keys: dict[str, Any] = dict.fromkeys(
         (
             "prev_data_interval_start_success",
             "prev_data_interval_end_success",
             "prev_start_date_success",
             "prev_end_date_success",
             "prev_execution_date_success",
-        )
+        ),
+        NO_VALUE,
     )
     if run.logical_date is None:
         return keys

@@ -201,7 +201,7 @@ class RuntimeTaskInstance:
             if single:
                 values = values_of[ids[0]]
                 return default if not values else (values[0] if len(values) == 1 else values)
-            return [v for tid in ids for v in values_of[tid]]
+            return [v for tid in ids for v in (values_of[tid] or [default])]
         found: dict[str, Any] = {}
         for record in records:  # newest run first: keep the first seen per task
             found.setdefault(record.task_id, deserialize_value(record.value))
