@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
+from riir_airflow.providers.standard.decorators.python import PythonCallableDecorated, python_decorator
 from riir_airflow.providers.standard.operators.python_virtualenv import BranchExternalPythonOperator
-from riir_airflow.sdk.decorators import DecoratedOperator, task_decorator_factory
 
 __all__ = ["BranchExternalPythonDecoratedOperator", "branch_external_python_task"]
 
 
-class BranchExternalPythonDecoratedOperator(DecoratedOperator, BranchExternalPythonOperator):
+class BranchExternalPythonDecoratedOperator(PythonCallableDecorated, BranchExternalPythonOperator):
     custom_operator_name = "@task.branch_external_python"
 
-    def __init__(
-        self,
-        *,
-        python_callable: Callable[..., Any],
-        op_args: Any = None,
-        op_kwargs: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            python_callable=python_callable,
-            op_args=op_args,
-            op_kwargs=op_kwargs,
-            kwargs_to_upstream={
-                "python_callable": python_callable,
-                "op_args": op_args,
-                "op_kwargs": op_kwargs,
-            },
-            **kwargs,
-        )
 
-
-def branch_external_python_task(
-    python_callable: Callable[..., Any] | None = None, multiple_outputs: bool | None = None, **kwargs: Any
-) -> Any:
-    return task_decorator_factory(
-        python_callable,
-        decorated_operator_class=BranchExternalPythonDecoratedOperator,
-        multiple_outputs=multiple_outputs,
-        **kwargs,
-    )
+branch_external_python_task = python_decorator(BranchExternalPythonDecoratedOperator)
