@@ -319,3 +319,18 @@ def run_timed(
         "pss_samples": sampler.samples if sampler else None,
         "max_procs": sampler.max_procs if sampler else None,
     }
+
+
+def print_wall_and_memory_ratios(fig: dict) -> tuple[float | None, float | None]:
+    """Print Airflow / riir for the median wall time and peak PSS; (None, None) without Airflow.
+
+    `fig[side]` holds `summary()` dicts under "wall_s" and "peak_pss_mib"."""
+    if "airflow" not in fig:
+        return None, None
+    r_wall = ratio(fig["airflow"]["wall_s"]["median"], fig["riir"]["wall_s"]["median"])
+    r_mem = ratio(fig["airflow"]["peak_pss_mib"]["median"], fig["riir"]["peak_pss_mib"]["median"])
+    print()
+    print(f"Airflow / riir, wall time (medians):  {fmt(r_wall, 'x', 1)}")
+    print(f"Airflow / riir, peak PSS (medians):   {fmt(r_mem, 'x', 1)}")
+    return r_wall, r_mem
+

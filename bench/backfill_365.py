@@ -452,13 +452,7 @@ def main() -> int:
                 )
     bl.print_table(["figure (successful repetitions)", "median", "min", "max"], rows)
 
-    r_wall = r_mem = None
-    if "airflow" in fig:
-        r_wall = bl.ratio(fig["airflow"]["wall_s"]["median"], fig["riir"]["wall_s"]["median"])
-        r_mem = bl.ratio(fig["airflow"]["peak_pss_mib"]["median"], fig["riir"]["peak_pss_mib"]["median"])
-        print()
-        print(f"Airflow / riir, wall time (medians):  {bl.fmt(r_wall, 'x', 1)}")
-        print(f"Airflow / riir, peak PSS (medians):   {bl.fmt(r_mem, 'x', 1)}")
+    r_wall, r_mem = bl.print_wall_and_memory_ratios(fig)
     all_ok = all(r["ok"] for s in sides for r in results[s])
     if not all_ok:
         print("\nSOME REPETITIONS FAILED: see the failure reports above; figures use successful ones only.")
