@@ -57,7 +57,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _benchlib as bl
-from dags_test_100 import report_failure, tail, to_airflow
+from dags_test_100 import report_failure, tail, write_dag_pair
 from deferred_triggers import prepare_airflow_home
 
 DAG_ID = "bench_backfill_365"
@@ -351,14 +351,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="riir-bench-backfill-"))
     results: dict[str, list[dict]] = {"riir": [], "airflow": []}
     try:
-        (work / "riir_dags").mkdir()
-        (work / "airflow_dags").mkdir()
-        riir_file = work / "riir_dags" / f"{DAG_ID}.py"
-        af_file = work / "airflow_dags" / f"{DAG_ID}.py"
-        riir_file.write_text(DAG_SOURCE)
-        af_file.write_text(to_airflow(DAG_SOURCE))
-        if args.keep_dag:
-            args.keep_dag.write_text(DAG_SOURCE)
+        riir_file, af_file = write_dag_pair(work, DAG_ID, DAG_SOURCE, keep=args.keep_dag)
 
         sides = ["riir"] + (["airflow"] if af_py else [])
         for i in range(args.repeat):

@@ -161,6 +161,18 @@ def to_airflow(text: str) -> str:
     return re.sub(r"\briir_airflow\b", "airflow", text)
 
 
+def write_dag_pair(work: Path, dag_id: str, source: str, *, keep: Path | None = None) -> tuple[Path, Path]:
+    """The DAG file for riir (as written) and for Airflow (`to_airflow`), in separate folders."""
+    riir_file = work / "riir_dags" / f"{dag_id}.py"
+    af_file = work / "airflow_dags" / f"{dag_id}.py"
+    for path, text in ((riir_file, source), (af_file, to_airflow(source))):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    if keep:
+        keep.write_text(source)
+    return riir_file, af_file
+
+
 def tail(text: str, n: int = 25) -> str:
     return "\n".join(text.rstrip().splitlines()[-n:])
 
@@ -258,14 +270,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="riir-bench-dt100-"))
     results: dict[str, list[dict]] = {"riir": [], "airflow": []}
     try:
-        (work / "riir_dags").mkdir()
-        (work / "airflow_dags").mkdir()
-        riir_file = work / "riir_dags" / f"{DAG_ID}.py"
-        af_file = work / "airflow_dags" / f"{DAG_ID}.py"
-        riir_file.write_text(DAG_SOURCE)
-        af_file.write_text(to_airflow(DAG_SOURCE))
-        if args.keep_dag:
-            args.keep_dag.write_text(DAG_SOURCE)
+        riir_file, af_file = write_dag_pair(work, DAG_ID, DAG_SOURCE, keep=args.keep_dag)
 
         sides = ["riir"] + (["airflow"] if af_py else [])
         for i in range(args.repeat):
