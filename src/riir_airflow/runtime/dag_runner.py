@@ -31,7 +31,7 @@ from riir_airflow.engine import (
 )
 from riir_airflow.engine.past import previous_run_types
 from riir_airflow.runtime.clock import Clock, SystemClock
-from riir_airflow.runtime.task_runner import run_try
+from riir_airflow.runtime.task_runner import TryOutcome, run_try
 from riir_airflow.sdk.exceptions import TaskDeferred
 from riir_airflow.sdk.run_type import DagRunType, generate_run_id
 from riir_airflow.sdk.state import DagRunState, TaskInstanceState
@@ -267,44 +267,69 @@ class DagRunner:
                 # Like one pass of Airflow's dag.test(): everything ready is scheduled at once and
                 # runs, even if a sibling run earlier in the pass asks to skip it; then decide again.
                 self._scheduled = set(decision.ready)
-                for key in decision.ready:
+                for key in self._dispatch_order(tis, decision.ready):
                     if key in tis and tis[key].state in (_S.NONE, _S.UP_FOR_RETRY, _S.UP_FOR_RESCHEDULE):
                         self._run_one(run, tis, key)
                 self._scheduled = set()
             elif decision.changes:
                 continue  # flags set in this pass are counted by the next one
-            elif self._triggers is not None and len(self._triggers):
-                now = self.clock.now()
-                until = self._until(run, decision.wake_at)
-                outcomes = self._triggers.expired(now) or self._triggers.wait(now=now, until=until)
-                for outcome in outcomes:
-                    self._trigger_done(run, tis, outcome)
-            elif decision.wake_at is not None:
-                log.info("Waiting until %s: %s", decision.wake_at, dict(decision.waiting))
-                self.clock.sleep_until(self._until(run, decision.wake_at))  # type: ignore[arg-type]
             else:
-                # Nothing ready, in flight or due later. Only tasks held by depends_on_past can
-                # be left: Airflow would wait for their earlier runs forever; a run in this
-                # process cannot. It either stays running for a later resume (leave_blocked)
-                # or ends failed, naming what it waited for.
-                blocked = {
-                    k: self._past_deps.get((run.run_id, *k)) or "depends_on_past"
-                    for k in sorted(held)
-                    if tis[k].state not in _FINISHED
-                }
-                if leave_blocked and blocked:
-                    self.blocked = blocked
-                    for key, why in blocked.items():
-                        log.warning("Task %s waits: depends_on_past not met (%s)", key[0], why)
-                    log.warning("Dag run %s stays running: it waits for its previous run", run.run_id)
-                    return run
-                for key in sorted(k for k in held if tis[k].state not in _FINISHED):
-                    log.error(
-                        "Task %s not run: depends_on_past not met (%s)",
-                        key[0],
-                        self._past_deps.get((run.run_id, *key)),
-                    )
-                return self._finish(run, tis, DagRunState.FAILED, "all_tasks_deadlocked")
+                finished = self._idle(run, tis, decision, held, leave_blocked=leave_blocked)
+                if finished is not None:
+                    return finished
+
+    def _dispatch_order(
+        self, tis: dict[tuple[str, int], TaskInstanceRecord], ready: Any
+    ) -> list[tuple[str, int]]:
+        """The order a pass starts its ready instances in: as the engine listed them (in-process,
+        one at a time, that is the order dag.test() runs them)."""
+        return list(ready)
+
+    def _idle(
+        self,
+        run: DagRunRecord,
+        tis: dict[tuple[str, int], TaskInstanceRecord],
+        decision: Any,
+        held: set[tuple[str, int]],
+        *,
+        leave_blocked: bool,
+    ) -> DagRunRecord | None:
+        """Nothing is ready and nothing changed: wait for what the run waits for (a trigger, a
+        retry or reschedule coming due) and return None to decide again; or return the run,
+        finished (or left running, blocked by depends_on_past, when `leave_blocked`)."""
+        if self._triggers is not None and len(self._triggers):
+            now = self.clock.now()
+            until = self._until(run, decision.wake_at)
+            outcomes = self._triggers.expired(now) or self._triggers.wait(now=now, until=until)
+            for outcome in outcomes:
+                self._trigger_done(run, tis, outcome)
+            return None
+        if decision.wake_at is not None:
+            log.info("Waiting until %s: %s", decision.wake_at, dict(decision.waiting))
+            self.clock.sleep_until(self._until(run, decision.wake_at))  # type: ignore[arg-type]
+            return None
+        # Nothing ready, in flight or due later. Only tasks held by depends_on_past can be left:
+        # Airflow would wait for their earlier runs forever; a run in this process cannot. It
+        # either stays running for a later resume (leave_blocked) or ends failed, naming what
+        # it waited for.
+        blocked = {
+            k: self._past_deps.get((run.run_id, *k)) or "depends_on_past"
+            for k in sorted(held)
+            if tis[k].state not in _FINISHED
+        }
+        if leave_blocked and blocked:
+            self.blocked = blocked
+            for key, why in blocked.items():
+                log.warning("Task %s waits: depends_on_past not met (%s)", key[0], why)
+            log.warning("Dag run %s stays running: it waits for its previous run", run.run_id)
+            return run
+        for key in sorted(k for k in held if tis[k].state not in _FINISHED):
+            log.error(
+                "Task %s not run: depends_on_past not met (%s)",
+                key[0],
+                self._past_deps.get((run.run_id, *key)),
+            )
+        return self._finish(run, tis, DagRunState.FAILED, "all_tasks_deadlocked")
 
     # -- depends_on_past ------------------------------------------------------------------------
     def _held_by_past(
@@ -518,6 +543,8 @@ class DagRunner:
         key: tuple[str, int],
         resume: tuple[str, dict[str, Any]] | None = None,
     ) -> None:
+        """Start a try of `key` (or expand it, for a mapped placeholder) and, in this process,
+        run it to its end. A subclass that runs tries elsewhere overrides `_execute`."""
         task = self.dag.task_dict[key[0]]
         if key[1] < 0 and (task.is_mapped or task.mapped_task_group_id is not None):
             self._expand(run, tis, key)
@@ -532,7 +559,18 @@ class DagRunner:
         ti.end_date = None
         ti.next_attempt_at = None
         self.store.put_task_instances([ti])
+        self._execute(run, tis, key, resume)
 
+    def _execute(
+        self,
+        run: DagRunRecord,
+        tis: dict[tuple[str, int], TaskInstanceRecord],
+        key: tuple[str, int],
+        resume: tuple[str, dict[str, Any]] | None,
+    ) -> None:
+        """Run the started try of `key` here and now, then apply its outcome (`_end_try`)."""
+        task = self.dag.task_dict[key[0]]
+        ti = tis[key]
         instance_error: Exception | None = None
         if task.is_mapped:  # this instance's operator: its mapped arguments resolved now
             from riir_airflow.runtime.mapping import operator_for_instance
@@ -543,12 +581,12 @@ class DagRunner:
                 instance_error = exc
         if instance_error is not None:
             log.error("Cannot build %s[%s]: %r", key[0], key[1], instance_error)
-            outcome_state = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
-            skip_downstream: list[str] = []
+            state = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
+            outcome = TryOutcome(state=state, error=instance_error)
         # Airflow's dag.test() marks a task success when the pattern matches its whole id.
         elif self.mark_success is not None and self.mark_success.fullmatch(task.task_id):
             log.info("Marking %s success without running it (mark_success_pattern)", task.task_id)
-            outcome_state, skip_downstream = _S.SUCCESS, []
+            outcome = TryOutcome(state=_S.SUCCESS)
         else:
             outcome = run_try(
                 task,
@@ -559,10 +597,22 @@ class DagRunner:
                 reschedule=self._reschedules.get((run.run_id, *key)),
                 resume=resume,
             )
-            if outcome.state is _S.DEFERRED:
-                self._defer(key, outcome.error)  # type: ignore[arg-type]
-            outcome_state, skip_downstream = outcome.state, outcome.skip_downstream
+        self._end_try(run, tis, key, outcome)
 
+    def _end_try(
+        self,
+        run: DagRunRecord,
+        tis: dict[tuple[str, int], TaskInstanceRecord],
+        key: tuple[str, int],
+        outcome: TryOutcome,
+    ) -> None:
+        """Apply how a try ended: the instance's state, its retry or reschedule time, the
+        deferral, skips its branch asked for, fail_fast; one store write for all of it."""
+        task = self.dag.task_dict[key[0]]
+        ti = tis[key]
+        outcome_state = outcome.state
+        if outcome_state is _S.DEFERRED:
+            self._defer(key, outcome.error)  # type: ignore[arg-type]
         ti.state = outcome_state
         ti.end_date = self.clock.now()
         changed = [ti]
@@ -580,7 +630,7 @@ class DagRunner:
                 run_id_or_logical_date=run.logical_date or run.run_id,
             )
             ti.next_attempt_at = ti.end_date + delay
-        for task_id in skip_downstream:
+        for task_id in outcome.skip_downstream:
             skipped = tis.get((task_id, -1))
             if skipped is not None and skipped.state not in _FINISHED and skipped.key not in self._scheduled:
                 skipped.state = _S.SKIPPED
