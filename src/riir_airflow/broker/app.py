@@ -103,6 +103,7 @@ def create_app(
     app.include_router(public_router())
     app.include_router(store_router())
     app.include_router(app_router())
+    app.include_router(__import__("riir_airflow.broker.api", fromlist=["api_router"]).api_router())
     app.add_middleware(
         LimitsMiddleware,
         max_request_bytes=settings.max_request_bytes,

@@ -1,0 +1,26 @@
+"""The public REST API, `/api/v2`, with Airflow 3's paths, schemas, status codes and error bodies.
+
+`api_router()` is everything below, mounted by `broker.app.create_app`. Each module holds one
+endpoint group (dags, dag_runs, task_instances, logs, xcoms, dag_versions, dag_stats,
+event_logs, import_errors); `deps` the auth, roles, pagination and error conventions they
+share; `schemas`/`schemas_ti` the request and response models (they make `/openapi.json`);
+`convert` the rows -> models mapping; `actions` the changes an app must hear about (write the
+metastore, queue a command, audit, in one transaction). The SQL of the listings lives in
+`riir_airflow.metastore.api_queries`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["api_router"]
+
+
+def api_router() -> APIRouter:
+    """Every `/api/v2` route of this package."""
+    from riir_airflow.broker.api.dags import dags_router
+
+    router = APIRouter()
+    for make in (dags_router,):
+        router.include_router(make())
+    return router

@@ -1,0 +1,192 @@
+"""What every `/api/v2` route shares: who is calling and with which rights, pagination, ordering,
+Airflow's error answers, the audit trail, and waking apps.
+
+Contract:
+- `require(role)` is a FastAPI dependency giving the caller's `Principal`: 401 `{"detail"}` with
+  `WWW-Authenticate: Bearer` for a missing, malformed, unknown or expired credential; 403 when
+  the caller is not a user (app tokens and the bootstrap secret have no business here) or its
+  role ranks below `role`. Ranks: viewer < user < op < admin (`ROLE_RANK`); `READ`, `EDIT`,
+  `OPERATE`, `ADMIN` name the four levels (read; trigger/clear/patch/pause/XCom writes;
+  deleting DAGs; users, connections, config).
+- `Page`: `limit` (default `[api] fallback_page_limit`, 50) and `offset` (default 0), both >= 0
+  (422 otherwise); a limit above `[api] maximum_page_limit` (100) is cut to it, as Airflow does.
+- `parse_order(values, allowed, default)`: Airflow's `order_by` (a field, `-field` for
+  descending, several allowed); 400 `{"detail"}` for a field the endpoint does not sort by.
+- `ApiError`s raised in route code become `{"detail": message}` with their status
+  (`HTTPException`), so every refusal has Airflow's error body.
+- `audit(ctx, principal, event, ...)` appends one event-log row (Airflow's `event_logs`).
+- `announce(ctx, dag_ids)` wakes the long-polls of those DAGs' apps; callable from the worker
+  threads FastAPI runs sync routes in (it hops onto the event loop).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import anyio.from_thread
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from riir_airflow.broker.auth import AuthError, Principal
+from riir_airflow.broker.context import BrokerContext
+
+__all__ = [
+    "ADMIN",
+    "EDIT",
+    "OPERATE",
+    "READ",
+    "ROLE_RANK",
+    "Page",
+    "announce",
+    "audit",
+    "bad_request",
+    "conflict",
+    "context",
+    "not_found",
+    "parse_order",
+    "queries",
+    "require",
+]
+
+ROLE_RANK = {"viewer": 0, "user": 1, "op": 2, "admin": 3}
+READ, EDIT, OPERATE, ADMIN = "viewer", "user", "op", "admin"
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT from POST /auth/token (or an API token)")
+
+
+def context(request: Request) -> BrokerContext:
+    return request.app.state.broker
+
+
+def queries(ctx: BrokerContext) -> Any:
+    """The REST API's listing queries over the broker's metastore."""
+    from riir_airflow.metastore.api_queries import ApiQueries
+
+    return ApiQueries(ctx.store.db)
+
+
+def not_found(message: str) -> HTTPException:
+    return HTTPException(status_code=404, detail=message)
+
+
+def bad_request(message: str) -> HTTPException:
+    return HTTPException(status_code=400, detail=message)
+
+
+def conflict(message: str) -> HTTPException:
+    return HTTPException(status_code=409, detail=message)
+
+
+def require(role: str) -> Callable[..., Principal]:
+    """A dependency: the authenticated user, if its role ranks at least `role` (see module doc)."""
+    needed = ROLE_RANK[role]
+
+    def principal(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> Principal:
+        ctx = context(request)
+        header = f"Bearer {credentials.credentials}" if credentials is not None else None
+        try:
+            who = ctx.auth.principal(header)
+        except AuthError as exc:
+            detail = "Not authenticated" if credentials is None else str(exc)
+            raise HTTPException(
+                status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"}
+            ) from None
+        if who.kind != "user" or who.role not in ROLE_RANK:
+            raise HTTPException(status_code=403, detail="Forbidden: the public API is for users, not apps")
+        if ROLE_RANK[who.role] < needed:
+            raise HTTPException(
+                status_code=403, detail=f"Forbidden: this needs the {role} role or higher; you are {who.role}"
+            )
+        return who
+
+    principal.__name__ = f"require_{role}"
+    return principal
+
+
+def _page_limits() -> tuple[int, int]:
+    from riir_airflow.compat.config import conf
+
+    fallback = conf.getint("api", "fallback_page_limit", fallback=50)
+    maximum = conf.getint("api", "maximum_page_limit", fallback=100)
+    return fallback, maximum
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    limit: int
+    offset: int
+
+    @staticmethod
+    def clamp(limit: int | None) -> int:
+        fallback, maximum = _page_limits()
+        return min(fallback if limit is None else limit, maximum)
+
+
+def page(
+    limit: Annotated[int | None, Query(ge=0)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page:
+    return Page(Page.clamp(limit), offset)
+
+
+PageDep = Annotated[Page, Depends(page)]
+
+
+def parse_order(
+    values: Sequence[str] | str | None, allowed: Iterable[str], default: Sequence[str]
+) -> list[tuple[str, bool]]:
+    """[(field, descending)] of an `order_by` parameter; 400 for a field not in `allowed`."""
+    if isinstance(values, str):
+        values = [values]
+    wanted = [v for v in (values or default) if v]
+    allowed = set(allowed)
+    order = []
+    for value in wanted:
+        for part in value.split(","):
+            name = part.strip()
+            descending = name.startswith("-")
+            name = name.lstrip("-")
+            if name not in allowed:
+                raise bad_request(
+                    f"Ordering with '{name}' is disallowed or the attribute does not exist on the model"
+                )
+            order.append((name, descending))
+    return order
+
+
+def audit(
+    ctx: BrokerContext,
+    principal: Principal,
+    event: str,
+    *,
+    dag_id: str | None = None,
+    run_id: str | None = None,
+    task_id: str | None = None,
+    map_index: int | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Append one event-log row for a change made through the API (inside the change's transaction
+    when called in one, so the trail and the change land together)."""
+    ctx.registry.record_audit(  # type: ignore[attr-defined]
+        event, owner=principal.name, dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index,
+        extra=json.dumps(extra, default=str, sort_keys=True) if extra is not None else None, now=ctx.now(),
+    )  # fmt: skip
+
+
+def announce(ctx: BrokerContext, dag_ids: Iterable[str]) -> None:
+    """Wake the long-polls of `dag_ids` (from a worker thread or from the event loop)."""
+    ids = sorted(set(dag_ids))
+
+    def wake() -> None:
+        for dag_id in ids:
+            ctx.bus.announce(dag_id)
+
+    try:
+        anyio.from_thread.run_sync(wake)
+    except RuntimeError:  # already on the event loop (or no loop): call directly
+        wake()
