@@ -18,9 +18,10 @@ __all__ = ["api_router"]
 
 def api_router() -> APIRouter:
     """Every `/api/v2` route of this package."""
+    from riir_airflow.broker.api.dag_runs import dag_runs_router
     from riir_airflow.broker.api.dags import dags_router
 
     router = APIRouter()
-    for make in (dags_router,):
+    for make in (dags_router, dag_runs_router):
         router.include_router(make())
     return router

@@ -40,14 +40,17 @@ __all__ = [
     "READ",
     "ROLE_RANK",
     "Page",
+    "PageDep",
     "announce",
     "audit",
     "bad_request",
     "conflict",
     "context",
+    "date_ranges",
     "not_found",
     "parse_order",
     "queries",
+    "range_conditions",
     "require",
 ]
 
@@ -190,3 +193,38 @@ def announce(ctx: BrokerContext, dag_ids: Iterable[str]) -> None:
         anyio.from_thread.run_sync(wake)
     except RuntimeError:  # already on the event loop (or no loop): call directly
         wake()
+
+
+_RANGE_OPS = ("gte", "gt", "lte", "lt")
+
+
+def range_conditions(values: dict[str, Any], fields: Iterable[str]) -> list[tuple[str, str, Any]]:
+    """Conditions for Airflow's `<field>_gte|gt|lte|lt` values that are set in `values`."""
+    conds = []
+    for name in fields:
+        for op in _RANGE_OPS:
+            value = values.get(f"{name}_{op}")
+            if value is not None:
+                conds.append((name, op, value))
+    return conds
+
+
+def date_ranges(*fields: str) -> Callable[..., list[tuple[str, str, Any]]]:
+    """A dependency taking `<field>_gte|gt|lte|lt` query parameters (datetimes) for each field
+    and giving them as conditions (`metastore.api_queries`)."""
+    import datetime
+    import inspect
+
+    params = [
+        inspect.Parameter(
+            f"{name}_{op}", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=datetime.datetime | None
+        )
+        for name in fields
+        for op in _RANGE_OPS
+    ]
+
+    def dependency(**values: Any) -> list[tuple[str, str, Any]]:
+        return range_conditions(values, fields)
+
+    dependency.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return dependency

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from riir_airflow.broker.api.schemas import DagVersionResponse, Datetime, StrictBody
 
 __all__ = [
+    "ClearTaskInstanceCollectionResponse",
     "ClearTaskInstancesBody",
     "DAGSourceResponse",
     "DAGVersionCollectionResponse",
@@ -94,6 +95,13 @@ class TaskInstanceResponse(_TaskInstanceFields):
 
 
 class TaskInstanceCollectionResponse(BaseModel):
+    task_instances: list[TaskInstanceResponse]
+    total_entries: int
+
+
+class ClearTaskInstanceCollectionResponse(BaseModel):
+    """What a dry-run clear would clear."""
+
     task_instances: list[TaskInstanceResponse]
     total_entries: int
 

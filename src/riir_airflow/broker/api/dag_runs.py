@@ -1,0 +1,288 @@
+"""`/api/v2/dags/{dag_id}/dagRuns`: list (`~` for every DAG), batch list, get, trigger, patch,
+delete, clear, wait.
+
+Riir-specific choices, where Airflow leaves room:
+- Triggering needs the DAG to be registered (404 otherwise); the run is created here (queued,
+  manual, triggered_by rest_api) and its app is told (`actions.trigger`). `logical_date` must
+  be in the body and may be null; the data interval is `data_interval_start/end` when both are
+  given, else logical_date..logical_date.
+- Deleting a queued or running run is refused (409): its app is still working on it; mark it
+  failed first.
+- `order_by=id` sorts by `run_after` (runs have no surrogate id here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from riir_airflow.broker.api import actions
+from riir_airflow.broker.api.convert import run_response, ti_response
+from riir_airflow.broker.api.deps import (
+    EDIT,
+    READ,
+    PageDep,
+    audit,
+    bad_request,
+    conflict,
+    context,
+    date_ranges,
+    not_found,
+    parse_order,
+    queries,
+    range_conditions,
+    require,
+)
+from riir_airflow.broker.api.schemas import (
+    DAGRunClearBody,
+    DAGRunCollectionResponse,
+    DAGRunPatchBody,
+    DAGRunResponse,
+    DAGRunsBatchBody,
+    TriggerDAGRunPostBody,
+)
+from riir_airflow.broker.api.schemas_ti import ClearTaskInstanceCollectionResponse
+from riir_airflow.broker.auth import Principal
+from riir_airflow.broker.context import BrokerContext
+from riir_airflow.metastore.api_queries import Condition
+from riir_airflow.sdk.run_type import DagRunType, generate_run_id
+from riir_airflow.sdk.state import DagRunState
+from riir_airflow.store.records import DagRunAlreadyExists, DagRunRecord
+
+__all__ = ["dag_runs_router", "require_dag", "require_run", "runs_page"]
+
+RUN_ORDER = ("id", "state", "dag_id", "run_id", "dag_run_id", "logical_date", "run_after", "start_date",
+             "end_date", "conf", "run_type")  # fmt: skip
+RUN_DATES = ("run_after", "logical_date", "start_date", "end_date")
+_Reader = Annotated[Principal, Depends(require(READ))]
+_Editor = Annotated[Principal, Depends(require(EDIT))]
+
+
+def require_dag(ctx: BrokerContext, dag_id: str) -> None:
+    """404 unless `dag_id` is registered (`~`, every DAG, always passes)."""
+    if dag_id != "~" and ctx.registry.get_dag(dag_id) is None:
+        raise not_found(f"The Dag with ID: `{dag_id}` was not found")
+
+
+def require_run(ctx: BrokerContext, dag_id: str, run_id: str) -> Any:
+    """The run's row (with `dag_version_id`); 404 if there is none."""
+    row = queries(ctx).one("dag_run", [("dag_id", "eq", dag_id), ("run_id", "eq", run_id)])
+    if row is None:
+        raise not_found(f"The DagRun with dag_id: `{dag_id}` and run_id: `{run_id}` was not found")
+    return row
+
+
+def runs_page(
+    ctx: BrokerContext, conds: Sequence[Condition], order: Any, limit: int, offset: int
+) -> DAGRunCollectionResponse:
+    q = queries(ctx)
+    rows, total = q.page("dag_run", conds, order, limit, offset)
+    versions = q.dag_versions_by_id([row["dag_version_id"] for row in rows])
+    return DAGRunCollectionResponse(
+        dag_runs=[run_response(row, versions) for row in rows], total_entries=total
+    )
+
+
+def _run(ctx: BrokerContext, dag_id: str, run_id: str) -> DAGRunResponse:
+    row = require_run(ctx, dag_id, run_id)
+    return run_response(row, queries(ctx).dag_versions_by_id([row["dag_version_id"]]))
+
+
+def get_dag_runs(
+    request: Request,
+    dag_id: str,
+    page: PageDep,
+    _: _Reader,
+    dates: Annotated[list[Condition], Depends(date_ranges(*RUN_DATES))],
+    run_type: Annotated[list[str] | None, Query()] = None,
+    state: Annotated[list[str] | None, Query()] = None,
+    order_by: Annotated[list[str] | None, Query()] = None,
+    run_id_pattern: str | None = None,
+    run_id_prefix_pattern: str | None = None,
+    dag_id_pattern: str | None = None,
+    dag_id_prefix_pattern: str | None = None,
+    conf_contains: str | None = None,
+) -> DAGRunCollectionResponse:
+    """List runs of a DAG, or of every DAG with `~`."""
+    ctx = context(request)
+    require_dag(ctx, dag_id)
+    order = parse_order(order_by, RUN_ORDER, ["id"])
+    conds: list[Condition] = [] if dag_id == "~" else [("dag_id", "eq", dag_id)]
+    conds += dates
+    for name, op, value in (("run_type", "in", run_type), ("state", "in", state), ("run_id", "pattern", run_id_pattern),
+                            ("run_id", "prefix", run_id_prefix_pattern), ("dag_id", "pattern", dag_id_pattern),
+                            ("dag_id", "prefix", dag_id_prefix_pattern), ("conf", "contains", conf_contains)):  # fmt: skip
+        if value:
+            conds.append((name, op, value))
+    return runs_page(ctx, conds, order, page.limit, page.offset)
+
+
+def get_list_dag_runs_batch(
+    request: Request, dag_id: str, body: DAGRunsBatchBody, _: _Reader
+) -> DAGRunCollectionResponse:
+    """List runs selected by a JSON body (for long lists of dag_ids)."""
+    ctx = context(request)
+    require_dag(ctx, dag_id)
+    order = parse_order(body.order_by, RUN_ORDER, ["id"])
+    conds: list[Condition] = [] if dag_id == "~" else [("dag_id", "eq", dag_id)]
+    if body.dag_ids:
+        conds.append(("dag_id", "in", body.dag_ids))
+    if body.states:
+        conds.append(("state", "in", [s.value for s in body.states if s is not None]))
+    if body.conf_contains:
+        conds.append(("conf", "contains", body.conf_contains))
+    conds += range_conditions(body.model_dump(), RUN_DATES)
+    from riir_airflow.broker.api.deps import Page
+
+    return runs_page(ctx, conds, order, Page.clamp(body.page_limit), body.page_offset)
+
+
+def get_dag_run(request: Request, dag_id: str, dag_run_id: str, _: _Reader) -> DAGRunResponse:
+    """Get one run."""
+    return _run(context(request), dag_id, dag_run_id)
+
+
+def trigger_dag_run(
+    request: Request, dag_id: str, body: TriggerDAGRunPostBody, principal: _Editor
+) -> DAGRunResponse:
+    """Create a manual run (queued) and tell the DAG's app to run it."""
+    ctx = context(request)
+    require_dag(ctx, dag_id)
+    if dag_id == "~":
+        raise bad_request("a run is triggered for one DAG, not `~`")
+    if (body.data_interval_start is None) != (body.data_interval_end is None):
+        raise bad_request(
+            "Either both data_interval_start and data_interval_end must be provided or both must be None"
+        )
+    now = ctx.now()
+    logical = body.logical_date
+    run_after = body.run_after or now
+    start, end = (
+        (body.data_interval_start, body.data_interval_end) if body.data_interval_start else (logical, logical)
+    )
+    run_id = body.dag_run_id or generate_run_id(
+        run_type=DagRunType.MANUAL, logical_date=logical, run_after=run_after
+    )
+    run = DagRunRecord(
+        dag_id=dag_id, run_id=run_id, run_type="manual", state=DagRunState.QUEUED, run_after=run_after,
+        logical_date=logical, data_interval_start=start, data_interval_end=end, conf=dict(body.conf or {}),
+        triggered_by="rest_api", note=body.note,
+    )  # fmt: skip
+    try:
+        actions.trigger(ctx, principal, run)
+    except DagRunAlreadyExists:
+        raise conflict(
+            f"The DagRun with dag_id: `{dag_id}` and run_id: `{run_id}` (or logical_date `{logical}`) already exists"
+        ) from None
+    return _run(ctx, dag_id, run_id)
+
+
+def patch_dag_run(
+    request: Request,
+    dag_id: str,
+    dag_run_id: str,
+    body: DAGRunPatchBody,
+    principal: _Editor,
+    update_mask: Annotated[list[str] | None, Query()] = None,
+) -> DAGRunResponse:
+    """Set a run's state (its app is told) and/or note."""
+    ctx = context(request)
+    require_run(ctx, dag_id, dag_run_id)
+    fields = set(update_mask) if update_mask else set(body.model_fields_set)
+    unknown = fields - {"state", "note"}
+    if unknown:
+        raise bad_request(f"Invalid field(s) in update mask: {sorted(unknown)}")
+    state = body.state.value if "state" in fields and body.state is not None else None
+    note = body.note if "note" in fields else None
+    actions.mark_run(ctx, principal, dag_id, dag_run_id, state=state, note=note)
+    return _run(ctx, dag_id, dag_run_id)
+
+
+def delete_dag_run(request: Request, dag_id: str, dag_run_id: str, principal: _Editor) -> Response:
+    """Delete a finished run with everything of it."""
+    ctx = context(request)
+    row = require_run(ctx, dag_id, dag_run_id)
+    if row["state"] in ("queued", "running"):
+        raise conflict(f"The DagRun `{dag_run_id}` is {row['state']}: mark it failed before deleting it")
+    with ctx.registry.transaction():
+        ctx.store.delete_dag_run(dag_id, dag_run_id)
+        audit(ctx, principal, "delete_dag_run", dag_id=dag_id, run_id=dag_run_id)
+    return Response(status_code=204)
+
+
+def clear_dag_run(
+    request: Request, dag_id: str, dag_run_id: str, body: DAGRunClearBody, principal: _Editor
+) -> ClearTaskInstanceCollectionResponse | DAGRunResponse:
+    """Clear a run's task instances (all, or only failed ones); `dry_run` lists them instead."""
+    ctx = context(request)
+    require_run(ctx, dag_id, dag_run_id)
+    q = queries(ctx)
+    conds: list[Condition] = [("dag_id", "eq", dag_id), ("run_id", "eq", dag_run_id)]
+    if body.only_failed:
+        conds.append(("state", "in", ["failed", "upstream_failed"]))
+    rows, total = q.page("task_instance", conds, [("task_id", False), ("map_index", False)])
+    if body.dry_run:
+        versions = q.dag_versions_by_id([row["dag_version_id"] for row in rows])
+        return ClearTaskInstanceCollectionResponse(
+            task_instances=[ti_response(row, versions) for row in rows], total_entries=total
+        )
+    task_ids = sorted({row["task_id"] for row in rows})
+    actions.clear(ctx, principal, dag_id, dag_run_id, task_ids, event="clear_dag_run", only_failed=body.only_failed,
+                  note=body.note)  # fmt: skip
+    return _run(ctx, dag_id, dag_run_id)
+
+
+async def wait_dag_run_until_finished(
+    request: Request,
+    dag_id: str,
+    dag_run_id: str,
+    _: _Reader,
+    interval: Annotated[float, Query(gt=0)],
+    result: Annotated[list[str] | None, Query()] = None,
+) -> StreamingResponse:
+    """Stream the run's state as NDJSON every `interval` seconds until it finishes; the last line
+    carries the return-value XComs of the `result` tasks."""
+    ctx = context(request)
+    await run_in_threadpool(require_run, ctx, dag_id, dag_run_id)
+
+    async def lines() -> AsyncIterator[bytes]:
+        while True:
+            run = await run_in_threadpool(ctx.store.get_dag_run, dag_id, dag_run_id)
+            if run is None:
+                return
+            state = DagRunState(run.state).value
+            if state in ("success", "failed"):
+                line: dict[str, Any] = {"state": state}
+                if result:
+                    records = await run_in_threadpool(
+                        ctx.store.get_xcoms, dag_id, run_id=dag_run_id, task_ids=result, keys=["return_value"]
+                    )
+                    line["results"] = {x.task_id: json.loads(x.value) for x in records if x.map_index == -1}
+                yield (json.dumps(line) + "\n").encode()
+                return
+            yield (json.dumps({"state": state}) + "\n").encode()
+            await asyncio.sleep(interval)
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+def dag_runs_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v2/dags/{dag_id}", tags=["DagRun"])
+    add = router.add_api_route
+    add("/dagRuns", get_dag_runs, methods=["GET"], operation_id="get_dag_runs")
+    add("/dagRuns", trigger_dag_run, methods=["POST"], operation_id="trigger_dag_run")
+    add("/dagRuns/list", get_list_dag_runs_batch, methods=["POST"], operation_id="get_list_dag_runs_batch")
+    add("/dagRuns/{dag_run_id}", get_dag_run, methods=["GET"], operation_id="get_dag_run")
+    add("/dagRuns/{dag_run_id}", patch_dag_run, methods=["PATCH"], operation_id="patch_dag_run")
+    add("/dagRuns/{dag_run_id}", delete_dag_run, methods=["DELETE"], status_code=204, operation_id="delete_dag_run",
+        response_class=Response)  # fmt: skip
+    add("/dagRuns/{dag_run_id}/clear", clear_dag_run, methods=["POST"], operation_id="clear_dag_run")
+    add("/dagRuns/{dag_run_id}/wait", wait_dag_run_until_finished, methods=["GET"],
+        operation_id="wait_dag_run_until_finished", response_class=StreamingResponse)  # fmt: skip
+    return router
