@@ -6,6 +6,7 @@ the script is run as ``python bench/NAME.py`` from anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -334,3 +335,147 @@ def print_wall_and_memory_ratios(fig: dict) -> tuple[float | None, float | None]
     print(f"Airflow / riir, peak PSS (medians):   {fmt(r_mem, 'x', 1)}")
     return r_wall, r_mem
 
+
+# ----------------------------------------------------------------------------- long-running systems
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the caller binds it soon after)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_json(
+    method: str,
+    url: str,
+    body: object = None,
+    *,
+    token: str | None = None,
+    timeout: float = 10,
+    raw: bytes | None = None,
+    content_type: str = "application/json",
+) -> tuple[int, object]:
+    """One HTTP request with a JSON (or ``raw``) body: (status, decoded JSON or text). Never raises
+    on HTTP errors; a connection failure is status 0 with the error text."""
+    import urllib.error
+    import urllib.request
+
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", content_type)
+    req.add_header("Accept", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            status, text = resp.status, resp.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        status, text = e.code, e.read().decode(errors="replace")
+    except (OSError, ValueError) as e:  # refused, reset, timeout
+        return 0, str(e)
+    try:
+        return status, json.loads(text) if text else None
+    except json.JSONDecodeError:
+        return status, text
+
+
+def stop_process_group(proc: subprocess.Popen, grace: float = 20.0) -> None:
+    """SIGTERM the process group ``proc`` leads (started with ``start_new_session=True``), wait up
+    to ``grace`` seconds, then SIGKILL whatever of the group is left. Touches nothing else."""
+    import signal
+
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        pgid = None
+    if pgid is not None and pgid == proc.pid:
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    elif proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    if pgid is not None and pgid == proc.pid:
+        deadline = time.monotonic() + 2
+        while True:  # children may outlive the leader: kill the rest of the group
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                break
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+class PssTimeline:
+    """Samples, every ``interval`` s from a thread, the summed tree PSS of named groups of processes.
+
+    ``groups`` maps a name to a callable returning the root pids of that group now (called at each
+    sample; it may cache). Each sample keeps (time.time(), {group: KiB}, {group: address spaces});
+    a pid reached from two roots is counted once. ``peak(groups, since, until)`` gives the largest
+    summed PSS of those groups among the samples taken in [since, until].
+    """
+
+    def __init__(self, groups: dict, interval: float = 0.1):
+        self.groups = groups
+        self.interval = interval
+        self.samples: list[tuple[float, dict[str, int], dict[str, int]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        seen: set[int] = set()
+        kib: dict[str, int] = {}
+        procs: dict[str, int] = {}
+        for name, roots in self.groups.items():
+            total = counted = 0
+            for root in roots():
+                for p, parent in process_tree(root):
+                    if p in seen:
+                        continue
+                    seen.add(p)
+                    if parent is not None and shares_memory(parent, p):
+                        continue
+                    v = pss_kib(p)
+                    if v:
+                        total += v
+                        counted += 1
+            kib[name], procs[name] = total, counted
+        self.samples.append((time.time(), kib, procs))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(Exception):  # a sampler must not die on a vanished process
+                self.sample()
+            self._stop.wait(self.interval)
+
+    def peak(self, groups: list[str] | None = None, since: float = 0.0, until: float = float("inf")) -> dict:
+        """{"kib", "procs", "samples"}: the largest sum over ``groups`` (default all) in the window."""
+        names = groups or list(self.groups)
+        best = (0, 0)
+        n = 0
+        for t, kib, procs in list(self.samples):
+            if since <= t <= until:
+                n += 1
+                best = max(best, (sum(kib.get(g, 0) for g in names), sum(procs.get(g, 0) for g in names)))
+        return {"kib": best[0], "procs": best[1], "samples": n}
+
+    def start(self) -> "PssTimeline":  # noqa: UP037
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
