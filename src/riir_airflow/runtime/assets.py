@@ -43,6 +43,7 @@ __all__ = [
     "TriggeringAssetEvents",
     "asset_context",
     "asset_report",
+    "condition_to_json_or_none",
     "create_asset_triggered_runs",
     "emit_outlet_events",
     "register_asset_schedule",
@@ -271,20 +272,24 @@ def emit_outlet_events(
     return stored
 
 
-def register_asset_schedule(store: Store, dag: DAG) -> None:
-    """Record the DAG's asset condition in the store's registry (forget it when it has none)."""
+def condition_to_json_or_none(dag: DAG) -> str | None:
+    """The DAG's asset condition as stored (`condition_to_json`), None when it has none or
+    one riir-airflow cannot store (logged)."""
     condition = getattr(dag.timetable, "asset_condition", None)
     if condition is None:
-        store.register_dag_schedule(dag.dag_id, None)
-        return
+        return None
     try:
-        text = condition_to_json(condition)
+        return condition_to_json(condition)
     except (TypeError, AttributeError):
         log.warning(
             "DAG %s: schedule %r is not an asset condition riir-airflow can store", dag.dag_id, condition
         )
-        return
-    store.register_dag_schedule(dag.dag_id, text)
+        return None
+
+
+def register_asset_schedule(store: Store, dag: DAG) -> None:
+    """Record the DAG's asset condition in the store's registry (forget it when it has none)."""
+    store.register_dag_schedule(dag.dag_id, condition_to_json_or_none(dag))
 
 
 def create_asset_triggered_runs(store: Store, dags: Iterable[DAG], clock: Clock) -> list[DagRunRecord]:

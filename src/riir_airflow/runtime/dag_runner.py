@@ -80,6 +80,8 @@ class DagRunner:
         self.blocked: dict[tuple[str, int], str] = {}
         """After `run` returned a run still running: its instances depends_on_past holds, and why."""
         self._past_deps: dict[tuple[str, str, int], str | None] = {}
+        self.orphans = "rerun"
+        """What `run` does with instances a gone process left in flight: see `_orphaned`."""
         self.mark_success = (
             re.compile(mark_success_pattern)
             if isinstance(mark_success_pattern, str)
@@ -240,6 +242,9 @@ class DagRunner:
         self._expand_literal_mappings(run, tis)
 
         while True:
+            ended = self._before_pass(run, tis)
+            if ended is not None:
+                return ended
             if self._timed_out(run):
                 return self._finish(run, tis, DagRunState.FAILED, "timed_out")
             held = self._held_by_past(run, tis)
@@ -263,11 +268,12 @@ class DagRunner:
                 if decision.deadlocked:
                     log.error("Dag run %s is deadlocked: %s", run.run_id, dict(decision.waiting))
                 return self._finish(run, tis, decision.run_state, reason)
-            if decision.ready:
+            ready = self._dispatch_order(tis, decision.ready)
+            if ready:
                 # Like one pass of Airflow's dag.test(): everything ready is scheduled at once and
                 # runs, even if a sibling run earlier in the pass asks to skip it; then decide again.
-                self._scheduled = set(decision.ready)
-                for key in self._dispatch_order(tis, decision.ready):
+                self._scheduled = set(ready)
+                for key in ready:
                     if key in tis and tis[key].state in (_S.NONE, _S.UP_FOR_RETRY, _S.UP_FOR_RESCHEDULE):
                         self._run_one(run, tis, key)
                 self._scheduled = set()
@@ -278,11 +284,18 @@ class DagRunner:
                 if finished is not None:
                     return finished
 
+    def _before_pass(
+        self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord]
+    ) -> DagRunRecord | None:
+        """Called before each pass; a subclass takes in what happened meanwhile (results of
+        tries running elsewhere, commands) and may end the run here by returning it."""
+        return None
+
     def _dispatch_order(
         self, tis: dict[tuple[str, int], TaskInstanceRecord], ready: Any
     ) -> list[tuple[str, int]]:
-        """The order a pass starts its ready instances in: as the engine listed them (in-process,
-        one at a time, that is the order dag.test() runs them)."""
+        """The ready instances this pass starts, in order: all of them, as the engine listed them
+        (in-process, one at a time, that is the order dag.test() runs them)."""
         return list(ready)
 
     def _idle(
@@ -424,17 +437,36 @@ class DagRunner:
             expanded = [ti for ti in found if ti.map_index >= 0]
             for ti in expanded or found:
                 if ti.state in IN_FLIGHT_STATES:
-                    log.warning(
-                        "Task %s was left %s by a process that is gone: running it again",
-                        ti.key,
-                        ti.state.value,
-                    )
-                    ti.state, ti.next_attempt_at = _S.NONE, None
+                    self._orphaned(run, task, ti)
                     changed.append(ti)
                 tis[ti.key] = ti
         if changed:
             self.store.put_task_instances(changed)
         return tis
+
+    def _orphaned(self, run: DagRunRecord, task: Any, ti: TaskInstanceRecord) -> None:
+        """An instance a process that is gone left in flight. In-process (`orphans="rerun"`) it
+        runs again, as Airflow re-runs a task cleared while running. A DAG app (`"retry"`)
+        handles it as Airflow handles a zombie: a try that was running (or deferred) counts as
+        failed, so the instance is up for retry (after its retry delay) or failed when it has
+        no retries left; one that never started (queued, scheduled) simply runs."""
+        started = ti.state in (_S.RUNNING, _S.DEFERRED, _S.RESTARTING, _S.UP_FOR_RESCHEDULE)
+        if self.orphans == "retry" and started and ti.try_number > 0:
+            retry = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
+            log.warning(
+                "Task %s was left %s by a process that is gone: %s", ti.key, ti.state.value, retry.value
+            )
+            ti.state, ti.end_date = retry, self.clock.now()
+            ti.next_attempt_at = None
+            if retry is _S.UP_FOR_RETRY:
+                delay = retry_delay_for(
+                    task, ti.try_number, dag_id=self.dag.dag_id,
+                    run_id_or_logical_date=run.logical_date or run.run_id,
+                )  # fmt: skip
+                ti.next_attempt_at = ti.end_date + delay
+            return
+        log.warning("Task %s was left %s by a process that is gone: running it again", ti.key, ti.state.value)
+        ti.state, ti.next_attempt_at = _S.NONE, None
 
     def _until(self, run: DagRunRecord, moment: datetime.datetime | None) -> datetime.datetime | None:
         """`moment`, but no later than just past the run's dagrun_timeout (so a wait does not

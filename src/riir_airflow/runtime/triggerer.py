@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from riir_airflow.sdk.exceptions import TaskDeferralError
 from riir_airflow.sdk.triggers import BaseTrigger, TriggerEvent
 
-__all__ = ["TriggerOutcome", "TriggerRunner"]
+__all__ = ["TriggerOutcome", "TriggerRunner", "first_event"]
 
 
 @dataclass
@@ -27,7 +27,7 @@ class TriggerOutcome:
     timed_out: bool = False
 
 
-async def _first_event(trigger: BaseTrigger) -> TriggerEvent:
+async def first_event(trigger: BaseTrigger) -> TriggerEvent:
     try:
         async for event in trigger.run():
             return event
@@ -46,7 +46,7 @@ class TriggerRunner:
         return len(self._tasks)
 
     def add(self, key: Hashable, trigger: BaseTrigger, timeout_at: datetime.datetime | None = None) -> None:
-        self._tasks[key] = self._loop.create_task(_first_event(trigger), name=f"trigger {key}")
+        self._tasks[key] = self._loop.create_task(first_event(trigger), name=f"trigger {key}")
         if timeout_at is not None:
             self._deadlines[key] = timeout_at
 

@@ -1,0 +1,99 @@
+"""Shipping task output to the broker: per-try chunks, batched, in order, kept while it is away.
+
+Contract of `LogShipper`:
+- `add(ti, text)` (any thread) queues output of try `ti.try_number` of `ti`; a background
+  thread sends what is queued every `interval` seconds as one batch of `append_log` calls (one
+  round trip, applied once by the broker even when retried), so a running task's log is
+  readable within about `interval`.
+- While the broker cannot be reached the chunks stay queued, in order, and go out when it is
+  back; the app's log says so once per outage. Above `max_bytes` queued, the oldest chunks
+  are replaced by a line saying how much was dropped (memory stays bounded).
+- `flush()` sends now and returns whether everything went; `close()` flushes and stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from riir_airflow.store.records import TaskInstanceRecord
+
+__all__ = ["LogShipper"]
+
+log = logging.getLogger("riir_airflow.app.logs")
+_Key = tuple[str, str, str, int, int]
+
+
+class LogShipper:
+    def __init__(self, store: Any, *, interval: float = 0.25, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._store = store
+        self.interval = interval
+        self.max_bytes = max_bytes
+        self._pending: list[tuple[_Key, str]] = []
+        self._size = 0
+        self._dropped = 0
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._outage = False
+        self._thread = threading.Thread(target=self._loop, name="log-shipper", daemon=True)
+        self._thread.start()
+
+    def add(self, ti: TaskInstanceRecord, text: str) -> None:
+        key = (ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
+        with self._lock:
+            self._pending.append((key, text))
+            self._size += len(text)
+            while self._size > self.max_bytes and len(self._pending) > 1:
+                _, old = self._pending.pop(0)
+                self._size -= len(old)
+                self._dropped += len(old)
+
+    def flush(self) -> bool:
+        with self._send_lock:
+            with self._lock:
+                batch, self._pending, self._size = self._pending, [], 0
+                dropped, self._dropped = self._dropped, 0
+            if not batch:
+                return True
+            merged: dict[_Key, list[str]] = {}
+            for key, text in batch:
+                merged.setdefault(key, []).append(text)
+            if dropped:
+                first = next(iter(merged))
+                merged[first].insert(0, f"[riir-airflow: {dropped} bytes of output dropped while the broker was away]\n")
+            calls = [
+                ("append_log", {"dag_id": k[0], "run_id": k[1], "task_id": k[2], "map_index": k[3],
+                                "try_number": k[4], "text": "".join(parts)})
+                for k, parts in merged.items()
+            ]  # fmt: skip
+            try:
+                outcomes = self._store.batch(calls)
+            except Exception as exc:  # noqa: BLE001 - keep the chunks, try again later
+                with self._lock:
+                    self._pending[:0] = batch
+                    self._size += sum(len(t) for _, t in batch)
+                    self._dropped += dropped
+                if not self._outage:
+                    log.warning("cannot ship task logs, keeping them until the broker answers: %s", exc)
+                    self._outage = True
+                return False
+            if self._outage:
+                log.info("task logs delivered again after a broker outage")
+                self._outage = False
+            for (name, kwargs), outcome in zip(calls, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    log.error("task log chunk refused dag_id=%s run_id=%s task_id=%s: %s",
+                              kwargs["dag_id"], kwargs["run_id"], kwargs["task_id"], outcome)  # fmt: skip
+            return True
+
+    def _loop(self) -> None:
+        delay = self.interval
+        while not self._stop.wait(delay):
+            delay = self.interval if self.flush() else min(delay * 2, 5.0)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.flush()

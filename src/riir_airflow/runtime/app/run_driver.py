@@ -1,0 +1,273 @@
+"""`AppRunDriver`: one DAG run driven inside the DAG app, with the same run logic as `dags test`.
+
+It is a `DagRunner` (the engine decides; `_run_one`/`_end_try` apply its decisions) that starts
+tries in forked workers instead of running them inline, hands deferred tasks' triggers to the
+app's trigger loop, and waits on one event queue for whatever it waits for: a try's result, a
+trigger's outcome, a command, a retry coming due. One driver runs on one thread per active run.
+
+Contract:
+- `events.put(...)` (any thread) wakes the driver: `("result", key, TaskResult)` from the
+  executor, `("trigger", TriggerOutcome)` from the trigger loop, `("reload", None)` after the
+  broker changed the run from outside (clear, mark state: the store already holds the change;
+  a worker whose instance is no longer running there is killed and its result ignored).
+- `control.draining` stops it starting tries; once none is in flight `run` raises `RunLeft`
+  and the run stays running in the store, for the next app to resume. A try killed by a drain
+  is handed back as up_for_retry, due at once, with its retry not used up.
+- A worker that died without answering (killed, crashed) is a failed try: up for retry or
+  failed per the task's retries, as Airflow treats a task whose process vanished.
+- Instances a crashed app left running are handled as zombies (`orphans = "retry"`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import itertools
+import logging
+import queue
+import threading
+from typing import TYPE_CHECKING, Any
+
+from riir_airflow.engine import ErrorKind, outcome_of_try
+from riir_airflow.runtime.app.executor import WORKER_LOST
+from riir_airflow.runtime.dag_runner import DagRunner
+from riir_airflow.runtime.task_runner import TryOutcome
+from riir_airflow.sdk.state import DagRunState, TaskInstanceState
+from riir_airflow.wire.worker import TaskRequest, TaskResult
+
+if TYPE_CHECKING:
+    from riir_airflow.runtime.app.executor import ForkExecutor
+    from riir_airflow.runtime.app.trigger_loop import TriggerLoop
+    from riir_airflow.runtime.clock import Clock
+    from riir_airflow.sdk.dag import DAG
+    from riir_airflow.store.records import DagRunRecord, TaskInstanceRecord
+
+__all__ = ["AppRunDriver", "RunControl", "RunLeft"]
+
+log = logging.getLogger("riir_airflow.app.run")
+_S = TaskInstanceState
+_Key = tuple[str, int]
+_request_ids = itertools.count(1)
+EXECUTION_TIMEOUT_GRACE_SECONDS = 10.0
+
+
+class RunLeft(Exception):
+    """The driver stopped without finishing the run (drain, or the run was changed outside)."""
+
+
+@dataclasses.dataclass
+class RunControl:
+    """What the app tells every driver: the broker to give workers, and whether it drains."""
+
+    broker_url: str
+    token: Any  # () -> current token
+    fencing: Any  # () -> current fencing tokens
+    draining: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+
+class AppRunDriver(DagRunner):
+    def __init__(
+        self,
+        dag: DAG,
+        store: Any,
+        *,
+        executor: ForkExecutor,
+        triggers: TriggerLoop,
+        control: RunControl,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(dag, store, clock)
+        self.orphans = "retry"
+        self.executor = executor
+        self.trigger_loop = triggers
+        self.control = control
+        self.events: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
+        self.in_flight: dict[_Key, int] = {}
+        self._ignored: set[int] = set()  # request ids whose results no longer count
+        self._run_id: str | None = None
+
+    # -- starting tries -------------------------------------------------------------------------
+    def _dispatch_order(self, tis: dict[_Key, TaskInstanceRecord], ready: Any) -> list[_Key]:
+        if self.control.draining.is_set():
+            return []
+        return sorted(ready, key=lambda k: -tis[k].priority_weight if k in tis else 0)
+
+    def _execute(
+        self,
+        run: DagRunRecord,
+        tis: dict[_Key, TaskInstanceRecord],
+        key: _Key,
+        resume: tuple[str, dict[str, Any]] | None,
+    ) -> None:
+        from riir_airflow.sdk.exceptions import TaskDeferralTimeout
+        from riir_airflow.sdk.serde import serialize_value
+
+        ti = tis[key]
+        request = TaskRequest(
+            request_id=next(_request_ids),
+            run=dataclasses.replace(run),
+            ti=dataclasses.replace(ti),
+            broker_url=self.control.broker_url,
+            token=self.control.token(),
+            fencing=dict(self.control.fencing()),
+        )
+        if resume is not None and resume[0] == "__fail__":
+            error = resume[1]["error"]
+            request.resume_failure = "timeout" if isinstance(error, TaskDeferralTimeout) else str(error)
+        elif resume is not None:
+            request.resume_method, request.resume_kwargs = resume[0], serialize_value(resume[1])
+        reschedule = self._reschedules.get((run.run_id, *key))
+        if reschedule is not None:
+            request.reschedule_first, request.reschedule_count = reschedule
+        task = self.dag.task_dict[key[0]]
+        limit = getattr(task, "execution_timeout", None)
+        hard = limit.total_seconds() + EXECUTION_TIMEOUT_GRACE_SECONDS if limit else None
+        self.in_flight[key] = request.request_id
+        self.executor.submit(request, lambda result: self.events.put(("result", key, result)), hard_timeout=hard)
+
+    def _defer(self, key: _Key, deferral: Any) -> None:
+        timeout_at = self.clock.now() + deferral.timeout if deferral.timeout is not None else None
+        self._deferred[key] = deferral
+        self.trigger_loop.add(
+            (self._run_id, key),
+            deferral.trigger,
+            timeout_at,
+            lambda outcome: self.events.put(("trigger", dataclasses.replace(outcome, key=key), None)),
+        )
+
+    # -- waiting and taking in events ---------------------------------------------------------
+    def run(self, run: DagRunRecord, **kwargs: Any) -> DagRunRecord:
+        self._run_id = run.run_id
+        return super().run(run, **kwargs)
+
+    def _before_pass(self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord]) -> DagRunRecord | None:
+        while True:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                break
+            self._take(run, tis, event)
+        if self.control.draining.is_set() and not self.in_flight:
+            self._leave(run, tis, "the app drains")
+        return None
+
+    def _idle(
+        self,
+        run: DagRunRecord,
+        tis: dict[_Key, TaskInstanceRecord],
+        decision: Any,
+        held: set[_Key],
+        *,
+        leave_blocked: bool,
+    ) -> DagRunRecord | None:
+        if self.in_flight or self._deferred or decision.wake_at is not None:
+            until = self._until(run, decision.wake_at)
+            timeout = None
+            if until is not None:
+                timeout = max(0.0, (until - self.clock.now()).total_seconds())
+            if self.control.draining.is_set() and not self.in_flight:
+                self._leave(run, tis, "the app drains")
+            try:
+                event = self.events.get(timeout=timeout)
+            except queue.Empty:
+                return None
+            self._take(run, tis, event)
+            return None
+        return super()._idle(run, tis, decision, held, leave_blocked=leave_blocked)
+
+    def _leave(self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord], why: str) -> None:
+        for key in list(self._deferred):
+            self.trigger_loop.cancel((run.run_id, key))
+        log.info("run left running dag_id=%s run_id=%s reason=%s", run.dag_id, run.run_id, why)
+        raise RunLeft(why)
+
+    def _take(self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord], event: tuple[str, Any, Any]) -> None:
+        kind = event[0]
+        if kind == "result":
+            self._result(run, tis, event[1], event[2])
+        elif kind == "trigger":
+            if event[1].key in self._deferred:
+                self._trigger_done(run, tis, event[1])
+        elif kind == "reload":
+            self._reload(run, tis)
+
+    def _result(
+        self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord], key: _Key, result: TaskResult
+    ) -> None:
+        if self.in_flight.get(key) == result.request_id:
+            del self.in_flight[key]
+        if result.request_id in self._ignored:
+            self._ignored.discard(result.request_id)
+            return
+        ti = tis.get(key)
+        if ti is None:
+            return
+        self._end_try(run, tis, key, self._outcome(run, ti, key, result))
+
+    def _outcome(self, run: DagRunRecord, ti: TaskInstanceRecord, key: _Key, result: TaskResult) -> TryOutcome:
+        """The try's outcome from the worker's answer (or from its death)."""
+        from riir_airflow.sdk.exceptions import AirflowRescheduleException, TaskDeferred
+        from riir_airflow.sdk.serde import deserialize_value
+        from riir_airflow.sdk.triggers import trigger_from_serialized
+
+        state = _S(result.state)
+        error: BaseException | None = RuntimeError(result.error) if result.error else None
+        if result.error and result.error.startswith(WORKER_LOST):
+            task = self.dag.task_dict[key[0]]
+            if result.error.endswith(": drain"):
+                log.warning("Task %s handed back for retry: the app drained", key)
+                ti.max_tries = max(ti.max_tries, ti.try_number)  # the hand-back does not use a retry
+                return TryOutcome(state=_S.UP_FOR_RETRY, error=error)
+            log.error("Task %s: its worker died without an answer (%s)", key, result.error)
+            state = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
+        if state is _S.DEFERRED and result.deferral is not None:
+            d = result.deferral
+            trigger = trigger_from_serialized(d.classpath, deserialize_value(d.trigger_kwargs))
+            timeout = datetime.timedelta(seconds=d.timeout_seconds) if d.timeout_seconds is not None else None
+            error = TaskDeferred(
+                trigger=trigger,
+                method_name=d.method_name,
+                kwargs=deserialize_value(d.kwargs) if d.kwargs else None,
+                timeout=timeout,
+            )
+        elif state is _S.UP_FOR_RESCHEDULE and result.reschedule_date is not None:
+            error = AirflowRescheduleException(result.reschedule_date)
+        return TryOutcome(state=state, error=error, skip_downstream=list(result.skip_downstream))
+
+    def _end_try(
+        self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord], key: _Key, outcome: TryOutcome
+    ) -> None:
+        super()._end_try(run, tis, key, outcome)
+        handed_back = isinstance(outcome.error, RuntimeError) and str(outcome.error).endswith(": drain")
+        if outcome.state is _S.UP_FOR_RETRY and handed_back:  # due at once
+            tis[key].next_attempt_at = tis[key].end_date
+            self.store.put_task_instances([tis[key]])
+
+    def _reload(self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord]) -> None:
+        """The broker changed this run (clear, mark state): take the store's view of it."""
+        stored_run = self.store.get_dag_run(run.dag_id, run.run_id)
+        if stored_run is None or DagRunState(stored_run.state) in (DagRunState.SUCCESS, DagRunState.FAILED):
+            for key in list(self.in_flight):
+                self._stop_try(run, key)
+            self._leave(run, tis, "deleted" if stored_run is None else f"marked {stored_run.state.value}")
+        run.clear_number = stored_run.clear_number
+        self._past_deps = {k: v for k, v in self._past_deps.items() if k[0] != run.run_id}
+        for stored in self.store.get_task_instances(run.dag_id, run.run_id):
+            key = stored.key
+            current = tis.get(key)
+            if key in self.in_flight and stored.state is not _S.RUNNING:
+                self._stop_try(run, key)
+            if key in self._deferred and stored.state is not _S.DEFERRED:
+                self._deferred.pop(key, None)
+                self.trigger_loop.cancel((run.run_id, key))
+            if current is None or (current.state, current.try_number) != (stored.state, stored.try_number):
+                tis[key] = stored
+        placeholder_gone = [k for k in tis if k[1] < 0 and (k[0], 0) in tis]
+        for key in placeholder_gone:
+            del tis[key]
+
+    def _stop_try(self, run: DagRunRecord, key: _Key) -> None:
+        request_id = self.in_flight.pop(key, None)
+        if request_id is not None:
+            self._ignored.add(request_id)
+            self.executor.kill((run.dag_id, run.run_id, key[0], key[1]), reason="state changed outside")

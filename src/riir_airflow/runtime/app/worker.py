@@ -1,0 +1,127 @@
+"""Inside a forked task worker: run the one try a `TaskRequest` describes, answer a `TaskResult`.
+
+The worker was forked from the app's fork server, so the DAG is already imported: it builds
+nothing but the try's own objects. It talks to the broker with its own connection (a
+`WorkerStore`: the app's token and fencing tokens) for XComs, variables, connections and
+rendered fields. Its log lines go to stderr, which is a pipe the app reads and ships to the
+broker in batches while the task runs; so the store's own `append_log` is not used here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import sys
+from typing import TYPE_CHECKING, Any
+
+from riir_airflow.store.broker_client import BrokerStore
+from riir_airflow.wire.messages import dump, load
+from riir_airflow.wire.worker import Deferral, TaskRequest, TaskResult
+
+if TYPE_CHECKING:
+    from riir_airflow.sdk.dag import DAG
+
+__all__ = ["WorkerStore", "run_request"]
+
+# A worker waits out a broker outage rather than failing the task: about ten minutes of retries.
+WORKER_BROKER_RETRIES = 130
+_RECORDED_HERE = {"success", "failed", "skipped"}
+
+
+class WorkerStore(BrokerStore):
+    """The broker store of one task worker: logs go to stderr (the app ships them), not here."""
+
+    def append_log(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        from riir_airflow.sdk.masking import redact
+
+        return redact(super().format(record))
+
+
+def _log_to_stderr() -> None:
+    from riir_airflow.runtime.task_logs import LOG_FORMAT
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter(LOG_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+def _resume(request: TaskRequest) -> tuple[str, dict[str, Any]] | None:
+    from riir_airflow.sdk.exceptions import AirflowFailException, TaskDeferralTimeout
+    from riir_airflow.sdk.serde import deserialize_value
+
+    if request.resume_failure == "timeout":
+        return ("__fail__", {"error": TaskDeferralTimeout("Trigger/execution timeout")})
+    if request.resume_failure is not None:
+        return ("__fail__", {"error": AirflowFailException(f"Trigger failure: {request.resume_failure}")})
+    if request.resume_method is not None:
+        kwargs = deserialize_value(request.resume_kwargs) if request.resume_kwargs else {}
+        return (request.resume_method, kwargs)
+    return None
+
+
+def _deferral(error: Any) -> Deferral:
+    from riir_airflow.sdk.serde import serialize_value
+
+    classpath, trigger_kwargs = error.trigger.serialize()
+    timeout = error.timeout.total_seconds() if isinstance(error.timeout, datetime.timedelta) else None
+    return Deferral(
+        classpath=classpath,
+        trigger_kwargs=serialize_value(trigger_kwargs),
+        method_name=error.method_name,
+        kwargs=serialize_value(error.kwargs) if error.kwargs is not None else None,
+        timeout_seconds=timeout,
+    )
+
+
+def run_request(dags: dict[str, DAG], data: bytes) -> bytes:
+    """The fork server's target: decode the request, run the try, encode how it ended."""
+    from riir_airflow.engine import ErrorKind, outcome_of_try
+    from riir_airflow.runtime.clock import SystemClock
+    from riir_airflow.runtime.task_runner import run_try
+    from riir_airflow.sdk.state import TaskInstanceState
+
+    _log_to_stderr()
+    request = load(data, TaskRequest)
+    store = WorkerStore(request.broker_url, request.token, retries=WORKER_BROKER_RETRIES)
+    store.fencing = dict(request.fencing)
+    ti, run = request.ti, request.run
+    dag = dags[ti.dag_id]
+    task = dag.task_dict[ti.task_id]
+    clock = SystemClock()
+    if task.is_mapped:
+        from riir_airflow.runtime.mapping import operator_for_instance
+
+        try:
+            task = operator_for_instance(task, ti.map_index, run, store, clock)
+        except Exception as exc:  # noqa: BLE001 - e.g. .map() over a dict: the instance fails
+            logging.getLogger("riir_airflow.task").error("Cannot build %s[%s]: %r", ti.task_id, ti.map_index, exc)
+            state = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
+            return dump(TaskResult(request.request_id, state.value, error=repr(exc)))
+    reschedule = (
+        (request.reschedule_first, request.reschedule_count) if request.reschedule_first is not None else None
+    )
+    outcome = run_try(task, ti, run, store, clock, reschedule=reschedule, resume=_resume(request))
+    result = TaskResult(
+        request.request_id,
+        outcome.state.value,
+        error=repr(outcome.error) if outcome.error is not None else None,
+        skip_downstream=list(outcome.skip_downstream),
+    )
+    if outcome.state.value in _RECORDED_HERE:
+        # Recorded before the app hears of it: if the app dies now, a restarted one finds the
+        # try's real end (a success is never run twice), not a zombie.
+        ti.state, ti.end_date = outcome.state, clock.now()
+        store.put_task_instances([ti])
+    if outcome.state is TaskInstanceState.UP_FOR_RESCHEDULE:
+        result.reschedule_date = getattr(outcome.error, "reschedule_date", None)
+    elif outcome.state is TaskInstanceState.DEFERRED:
+        result.deferral = _deferral(outcome.error)
+    store.close()
+    return dump(result)
