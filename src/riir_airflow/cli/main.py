@@ -10,7 +10,7 @@ __all__ = ["build_parser", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from riir_airflow.cli import app, apps, broker, dags, db, tasks, users
+    from riir_airflow.cli import app, apps, broker, dags, db, standalone, tasks, users
 
     parser = argparse.ArgumentParser(
         prog="riir-airflow",
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     users.register(commands)
     apps.register(commands)
     app.register(commands)
+    standalone.register(commands)
 
     version = commands.add_parser("version", help="Show the version")
     version.set_defaults(func=_version)
