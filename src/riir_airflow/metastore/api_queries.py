@@ -18,7 +18,8 @@ Contract:
   `json_has_any` (it holds one of the values) and `contains` (literal substring of the column's text, for `conf_contains`).
 - `order` is a list of `(field, descending)`; the entity's key columns always follow as tie
   breakers, so pages never overlap or skip rows.
-- Each call is one read transaction (joins an enclosing one, see `database.py`).
+- Each call is one transaction (joins an enclosing one, see `database.py`). The one write here,
+  `delete_xcom`, is the single-key delete the Store has no method for.
 """
 
 from __future__ import annotations
@@ -258,3 +259,11 @@ class ApiQueries:
             query = query.where(v.version_number == version_number)
         with self.db.tx() as conn:
             return conn.execute(query.order_by(v.version_number.desc()).limit(1)).mappings().first()
+
+    def delete_xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int, key: str) -> bool:
+        """Delete one XCom key of one task instance; False if there was none."""
+        x = t.xcom.c
+        where = sa.and_(x.dag_id == dag_id, x.run_id == run_id, x.task_id == task_id, x.map_index == map_index,
+                        x.key == key)  # fmt: skip
+        with self.db.tx(write=True) as conn:
+            return conn.execute(t.xcom.delete().where(where)).rowcount > 0

@@ -19,9 +19,20 @@ __all__ = ["api_router"]
 def api_router() -> APIRouter:
     """Every `/api/v2` route of this package."""
     from riir_airflow.broker.api.dag_runs import dag_runs_router
+    from riir_airflow.broker.api.dag_stats import dag_stats_router
+    from riir_airflow.broker.api.dag_versions import dag_versions_router
     from riir_airflow.broker.api.dags import dags_router
+    from riir_airflow.broker.api.event_logs import event_logs_router
+    from riir_airflow.broker.api.import_errors import import_errors_router
+    from riir_airflow.broker.api.logs import logs_router
+    from riir_airflow.broker.api.task_instances import task_instances_router
+    from riir_airflow.broker.api.xcoms import xcoms_router
 
     router = APIRouter()
-    for make in (dags_router, dag_runs_router):
+    # Logs and XComs first: their paths (`.../{task_id}/logs/...`, `.../{task_id}/xcomEntries`)
+    # would otherwise match the task-instance routes' `.../{task_id}/{map_index}`.
+    routers = (dags_router, dag_runs_router, logs_router, xcoms_router, task_instances_router, dag_versions_router,
+               dag_stats_router, event_logs_router, import_errors_router)  # fmt: skip
+    for make in routers:
         router.include_router(make())
     return router

@@ -1,0 +1,390 @@
+"""`/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances...` and `clearTaskInstances`: list
+(`~` for every DAG or run), batch list, get (mapped or not), mapped listing, tries, patch state
+or note (with dry run), clear.
+
+Riir-specific choices: a patch's or clear's `include_upstream`/`include_downstream` follow the
+task graph of the DAG's newest registration; `include_past`/`include_future` are refused (400).
+Clearing a task clears every map index of it (the store clears by task id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from riir_airflow.broker.api import actions
+from riir_airflow.broker.api.convert import history_response, ti_response
+from riir_airflow.broker.api.dag_runs import require_dag, require_run
+from riir_airflow.broker.api.deps import (
+    EDIT,
+    READ,
+    Page,
+    PageDep,
+    bad_request,
+    context,
+    date_ranges,
+    not_found,
+    parse_order,
+    queries,
+    range_conditions,
+    require,
+)
+from riir_airflow.broker.api.schemas_ti import (
+    ClearTaskInstancesBody,
+    PatchTaskInstanceBody,
+    TaskInstanceCollectionResponse,
+    TaskInstanceHistoryCollectionResponse,
+    TaskInstanceHistoryResponse,
+    TaskInstanceResponse,
+    TaskInstancesBatchBody,
+)
+from riir_airflow.broker.auth import Principal
+from riir_airflow.broker.context import BrokerContext
+from riir_airflow.metastore.api_queries import Condition
+from riir_airflow.metastore.codec import ti_from_row
+
+__all__ = ["task_instances_router"]
+
+TI_ORDER = ("id", "task_id", "map_index", "state", "start_date", "end_date", "try_number", "pool", "queue",
+            "priority_weight", "operator", "run_after", "logical_date", "dag_id", "run_id", "dag_run_id",
+            "hostname", "operator_name")  # fmt: skip
+TI_DATES = ("run_after", "logical_date", "start_date", "end_date")
+PATCHABLE_STATES = ("success", "failed", "skipped")
+_Reader = Annotated[Principal, Depends(require(READ))]
+_Editor = Annotated[Principal, Depends(require(EDIT))]
+
+
+def _states(values: Sequence[str | None]) -> list[str]:
+    """API state names -> stored ones (`null`/`none`/`no_status` is "none")."""
+    return ["none" if v in (None, "", "none", "null", "no_status") else str(v) for v in values]
+
+
+def _collection(
+    ctx: BrokerContext, conds: Sequence[Condition], order: Any, limit: int | None, offset: int
+) -> Any:
+    q = queries(ctx)
+    rows, total = q.page("task_instance", conds, order, limit, offset)
+    versions = q.dag_versions_by_id([row["dag_version_id"] for row in rows])
+    return TaskInstanceCollectionResponse(
+        task_instances=[ti_response(row, versions) for row in rows], total_entries=total
+    )
+
+
+def _scope(ctx: BrokerContext, dag_id: str, dag_run_id: str) -> list[Condition]:
+    require_dag(ctx, dag_id)
+    conds: list[Condition] = [] if dag_id == "~" else [("dag_id", "eq", dag_id)]
+    if dag_run_id != "~":
+        if dag_id != "~":
+            require_run(ctx, dag_id, dag_run_id)
+        conds.append(("run_id", "eq", dag_run_id))
+    return conds
+
+
+def get_task_instances(
+    request: Request,
+    dag_id: str,
+    dag_run_id: str,
+    page: PageDep,
+    _: _Reader,
+    dates: Annotated[list[Condition], Depends(date_ranges(*TI_DATES))],
+    task_id: str | None = None,
+    state: Annotated[list[str] | None, Query()] = None,
+    pool: Annotated[list[str] | None, Query()] = None,
+    queue: Annotated[list[str] | None, Query()] = None,
+    operator: Annotated[list[str] | None, Query()] = None,
+    try_number: Annotated[list[int] | None, Query()] = None,
+    map_index: Annotated[list[int] | None, Query()] = None,
+    task_display_name_pattern: str | None = None,
+    dag_id_pattern: str | None = None,
+    run_id_pattern: str | None = None,
+    order_by: Annotated[list[str] | None, Query()] = None,
+) -> TaskInstanceCollectionResponse:
+    """List task instances of a run (`~`: of every run, of every DAG)."""
+    ctx = context(request)
+    conds = _scope(ctx, dag_id, dag_run_id) + dates
+    if task_id is not None:
+        conds.append(("task_id", "eq", task_id))
+    for name, values in (("state", _states(state) if state else None), ("pool", pool), ("queue", queue),
+                         ("operator", operator), ("try_number", try_number), ("map_index", map_index)):  # fmt: skip
+        if values:
+            conds.append((name, "in", values))
+    for name, pattern in (
+        ("task_id", task_display_name_pattern),
+        ("dag_id", dag_id_pattern),
+        ("run_id", run_id_pattern),
+    ):
+        if pattern:
+            conds.append((name, "pattern", pattern))
+    order = parse_order(order_by, TI_ORDER, ["map_index"])
+    return _collection(ctx, conds, order, page.limit, page.offset)
+
+
+def get_task_instances_batch(
+    request: Request, dag_id: str, dag_run_id: str, body: TaskInstancesBatchBody, _: _Reader
+) -> TaskInstanceCollectionResponse:
+    """List task instances selected by a JSON body."""
+    ctx = context(request)
+    conds = _scope(ctx, dag_id, dag_run_id) + range_conditions(body.model_dump(), TI_DATES)
+    for name, values in (("dag_id", body.dag_ids), ("run_id", body.dag_run_ids), ("task_id", body.task_ids),
+                         ("state", _states([s and s.value for s in body.state]) if body.state else None),
+                         ("pool", body.pool), ("queue", body.queue)):  # fmt: skip
+        if values:
+            conds.append((name, "in", values))
+    order = parse_order(body.order_by, TI_ORDER, ["map_index"])
+    return _collection(ctx, conds, order, Page.clamp(body.page_limit), body.page_offset)
+
+
+def _ti_row(ctx: BrokerContext, dag_id: str, run_id: str, task_id: str, map_index: int) -> Any:
+    require_run(ctx, dag_id, run_id)
+    key = [("dag_id", "eq", dag_id), ("run_id", "eq", run_id), ("task_id", "eq", task_id)]
+    row = queries(ctx).one("task_instance", [*key, ("map_index", "eq", map_index)])
+    if row is None:
+        mapped = map_index == -1 and queries(ctx).one("task_instance", key) is not None
+        hint = ", add the map_index value to the URL" if mapped else ""
+        raise not_found(
+            f"The Task Instance with dag_id: `{dag_id}`, run_id: `{run_id}`, task_id: `{task_id}` and map_index: "
+            f"`{map_index}` was not found{hint}"
+        )
+    return row
+
+
+def get_task_instance(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str, _: _Reader, map_index: int = -1
+) -> TaskInstanceResponse:
+    """Get one task instance (with its rendered template fields)."""
+    ctx = context(request)
+    row = _ti_row(ctx, dag_id, dag_run_id, task_id, map_index)
+    rendered = ctx.store.get_rendered_fields(dag_id, dag_run_id, task_id, map_index)
+    return ti_response(row, queries(ctx).dag_versions_by_id([row["dag_version_id"]]), rendered)
+
+
+def get_mapped_task_instance(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str, map_index: int, who: _Reader
+) -> TaskInstanceResponse:
+    """Get one map index of a mapped task."""
+    return get_task_instance(request, dag_id, dag_run_id, task_id, who, map_index)
+
+
+def get_mapped_task_instances(
+    request: Request,
+    dag_id: str,
+    dag_run_id: str,
+    task_id: str,
+    page: PageDep,
+    _: _Reader,
+    state: Annotated[list[str] | None, Query()] = None,
+    order_by: Annotated[list[str] | None, Query()] = None,
+) -> TaskInstanceCollectionResponse:
+    """List the map indexes of a mapped task."""
+    ctx = context(request)
+    require_run(ctx, dag_id, dag_run_id)
+    conds: list[Condition] = [("dag_id", "eq", dag_id), ("run_id", "eq", dag_run_id), ("task_id", "eq", task_id),
+                              ("map_index", "gte", 0)]  # fmt: skip
+    if state:
+        conds.append(("state", "in", _states(state)))
+    return _collection(ctx, conds, parse_order(order_by, TI_ORDER, ["map_index"]), page.limit, page.offset)
+
+
+def get_task_instance_tries(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str, _: _Reader, map_index: int = -1
+) -> TaskInstanceHistoryCollectionResponse:
+    """Every try of a task instance, oldest first."""
+    ctx = context(request)
+    _ti_row(ctx, dag_id, dag_run_id, task_id, map_index)
+    q = queries(ctx)
+    conds = [("dag_id", "eq", dag_id), ("run_id", "eq", dag_run_id), ("task_id", "eq", task_id),
+             ("map_index", "eq", map_index)]  # fmt: skip
+    rows, total = q.page("ti_history", conds, [("try_number", False)])
+    versions = q.dag_versions_by_id([row["dag_version_id"] for row in rows])
+    return TaskInstanceHistoryCollectionResponse(
+        task_instances=[history_response(row, versions) for row in rows], total_entries=total
+    )
+
+
+def get_mapped_task_instance_tries(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str, map_index: int, who: _Reader
+) -> TaskInstanceHistoryCollectionResponse:
+    return get_task_instance_tries(request, dag_id, dag_run_id, task_id, who, map_index)
+
+
+def get_task_instance_try_details(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str, task_try_number: int, who: _Reader,
+    map_index: int = -1,
+) -> TaskInstanceHistoryResponse:  # fmt: skip
+    """One try of a task instance."""
+    tries = get_task_instance_tries(request, dag_id, dag_run_id, task_id, who, map_index).task_instances
+    for entry in tries:
+        if entry.try_number == task_try_number:
+            return entry
+    raise not_found(f"The Task Instance with dag_id: `{dag_id}`, run_id: `{dag_run_id}`, task_id: `{task_id}`, "
+                    f"try_number: `{task_try_number}` and map_index: `{map_index}` was not found")  # fmt: skip
+
+
+def get_mapped_task_instance_try_details(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str, map_index: int, task_try_number: int,
+    who: _Reader,
+) -> TaskInstanceHistoryResponse:  # fmt: skip
+    return get_task_instance_try_details(
+        request, dag_id, dag_run_id, task_id, task_try_number, who, map_index
+    )
+
+
+def relatives(
+    ctx: BrokerContext, dag_id: str, task_ids: Sequence[str], *, upstream: bool, downstream: bool
+) -> list[str]:
+    """`task_ids` plus their upstream and/or downstream tasks (transitively), from the DAG's graph."""
+    found = set(task_ids)
+    if not (upstream or downstream):
+        return sorted(found)
+    serialized = ctx.registry.serialized_dag(dag_id)
+    edges: dict[str, set[str]] = {}
+    for task in serialized.tasks if serialized else ():
+        for child in task.downstream_task_ids:
+            if downstream:
+                edges.setdefault(task.task_id, set()).add(child)
+            if upstream:
+                edges.setdefault(child, set()).add(task.task_id)
+    todo = list(found)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in found:
+                found.add(nxt)
+                todo.append(nxt)
+    return sorted(found)
+
+
+def _patch(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str, map_index: int | None,
+    body: PatchTaskInstanceBody, principal: Principal, update_mask: list[str] | None, dry_run: bool,
+) -> TaskInstanceCollectionResponse:  # fmt: skip
+    ctx = context(request)
+    require_run(ctx, dag_id, dag_run_id)
+    if body.include_past or body.include_future:
+        raise bad_request("include_past and include_future are not supported")
+    fields = set(update_mask) if update_mask else set(body.model_fields_set) & {"new_state", "note"}
+    if fields - {"new_state", "note"}:
+        raise bad_request(f"Invalid field(s) in update mask: {sorted(fields - {'new_state', 'note'})}")
+    state = body.new_state.value if "new_state" in fields and body.new_state is not None else None
+    if state is not None and state not in PATCHABLE_STATES:
+        raise bad_request(f"'{state}' is not one of {list(PATCHABLE_STATES)}")
+    task_ids = relatives(
+        ctx, dag_id, [task_id], upstream=body.include_upstream, downstream=body.include_downstream
+    )
+    conds: list[Condition] = [
+        ("dag_id", "eq", dag_id),
+        ("run_id", "eq", dag_run_id),
+        ("task_id", "in", task_ids),
+    ]
+    if map_index is not None:
+        conds.append(("map_index", "eq", map_index))
+    rows, _ = queries(ctx).page("task_instance", conds, [("task_id", False), ("map_index", False)])
+    if not any(row["task_id"] == task_id for row in rows):
+        raise not_found(
+            f"Task Instance not found for dag_id={dag_id}, run_id={dag_run_id}, task_id={task_id}"
+        )
+    if not dry_run:
+        note = body.note if "note" in fields else None
+        records = [ti_from_row(row) for row in rows]
+        actions.mark_task_instances(ctx, principal, records, state=state, note=note)
+    return _collection(ctx, conds, [("task_id", False), ("map_index", False)], None, 0)
+
+
+def patch_task_instance(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str, body: PatchTaskInstanceBody, principal: _Editor,
+    map_index: int | None = None, update_mask: Annotated[list[str] | None, Query()] = None,
+) -> TaskInstanceCollectionResponse:  # fmt: skip
+    """Set a task instance's state (its app is told) and/or note."""
+    return _patch(request, dag_id, dag_run_id, task_id, map_index, body, principal, update_mask, False)
+
+
+def patch_task_instance_by_map_index(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str, map_index: int, body: PatchTaskInstanceBody,
+    principal: _Editor, update_mask: Annotated[list[str] | None, Query()] = None,
+) -> TaskInstanceCollectionResponse:  # fmt: skip
+    return _patch(request, dag_id, dag_run_id, task_id, map_index, body, principal, update_mask, False)
+
+
+def patch_task_instance_dry_run(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str, body: PatchTaskInstanceBody, principal: _Editor,
+    map_index: int | None = None, update_mask: Annotated[list[str] | None, Query()] = None,
+) -> TaskInstanceCollectionResponse:  # fmt: skip
+    """The task instances a patch would change, unchanged."""
+    return _patch(request, dag_id, dag_run_id, task_id, map_index, body, principal, update_mask, True)
+
+
+def patch_task_instance_dry_run_by_map_index(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str, map_index: int, body: PatchTaskInstanceBody,
+    principal: _Editor, update_mask: Annotated[list[str] | None, Query()] = None,
+) -> TaskInstanceCollectionResponse:  # fmt: skip
+    return _patch(request, dag_id, dag_run_id, task_id, map_index, body, principal, update_mask, True)
+
+
+def post_clear_task_instances(
+    request: Request, dag_id: str, body: ClearTaskInstancesBody, principal: _Editor
+) -> TaskInstanceCollectionResponse:
+    """Clear task instances of one run (`dag_run_id`) or of the runs between `start_date` and
+    `end_date` (logical dates); `dry_run` (the default) lists them instead."""
+    ctx = context(request)
+    require_dag(ctx, dag_id)
+    if body.include_past or body.include_future:
+        raise bad_request("include_past and include_future are not supported")
+    q = queries(ctx)
+    run_conds: list[Condition] = [("dag_id", "eq", dag_id)]
+    if body.dag_run_id is not None:
+        require_run(ctx, dag_id, body.dag_run_id)
+        run_conds.append(("run_id", "eq", body.dag_run_id))
+    run_conds += [
+        c for c in (("logical_date", "gte", body.start_date), ("logical_date", "lte", body.end_date)) if c[2]
+    ]
+    runs, _ = q.page("dag_run", run_conds, [("run_after", False)])
+    named = [t if isinstance(t, str) else t[0] for t in body.task_ids or ()]
+    indexes = {(t[0], t[1]) for t in body.task_ids or () if not isinstance(t, str)}
+    conds: list[Condition] = [("dag_id", "eq", dag_id), ("run_id", "in", [r["run_id"] for r in runs])]
+    if named:
+        ids = relatives(
+            ctx, dag_id, named, upstream=body.include_upstream, downstream=body.include_downstream
+        )
+        conds.append(("task_id", "in", ids))
+    if body.only_failed:
+        conds.append(("state", "in", ["failed", "upstream_failed"]))
+    if body.only_running:
+        conds.append(("state", "eq", "running"))
+    rows, _ = q.page("task_instance", conds, [("run_after", False), ("task_id", False), ("map_index", False)])
+    if indexes:
+        rows = [
+            r for r in rows if r["task_id"] not in dict(indexes) or (r["task_id"], r["map_index"]) in indexes
+        ]
+    versions = q.dag_versions_by_id([row["dag_version_id"] for row in rows])
+    answer = TaskInstanceCollectionResponse(
+        task_instances=[ti_response(row, versions) for row in rows], total_entries=len(rows)
+    )
+    if not body.dry_run:
+        by_run: dict[str, set[str]] = {}
+        for row in rows:
+            by_run.setdefault(row["run_id"], set()).add(row["task_id"])
+        for run_id, task_ids in sorted(by_run.items()):
+            actions.clear(ctx, principal, dag_id, run_id, sorted(task_ids), event="post_clear_task_instances",
+                          only_failed=body.only_failed, note=body.note, reset_run=body.reset_dag_runs)  # fmt: skip
+    return answer
+
+
+def task_instances_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v2/dags/{dag_id}", tags=["Task Instance"])
+    base = "/dagRuns/{dag_run_id}/taskInstances"
+    one, mapped = f"{base}/{{task_id}}", f"{base}/{{task_id}}/{{map_index}}"
+    routes = [
+        (base, get_task_instances, "GET"), (f"{base}/list", get_task_instances_batch, "POST"),
+        (f"{one}/listMapped", get_mapped_task_instances, "GET"), (f"{one}/tries", get_task_instance_tries, "GET"),
+        (f"{one}/tries/{{task_try_number}}", get_task_instance_try_details, "GET"),
+        (f"{one}/dry_run", patch_task_instance_dry_run, "PATCH"), (one, get_task_instance, "GET"),
+        (one, patch_task_instance, "PATCH"), (f"{mapped}/tries", get_mapped_task_instance_tries, "GET"),
+        (f"{mapped}/tries/{{task_try_number}}", get_mapped_task_instance_try_details, "GET"),
+        (f"{mapped}/dry_run", patch_task_instance_dry_run_by_map_index, "PATCH"),
+        (mapped, get_mapped_task_instance, "GET"), (mapped, patch_task_instance_by_map_index, "PATCH"),
+        ("/clearTaskInstances", post_clear_task_instances, "POST"),
+    ]  # fmt: skip
+    for path, endpoint, method in routes:
+        router.add_api_route(path, endpoint, methods=[method], operation_id=endpoint.__name__)
+    return router

@@ -1,0 +1,102 @@
+"""Task instances through the official client: listing (incl. `~`), batch, get, mapped, tries,
+patch state (incl. dry run and downstream), clear, and the commands the app receives."""
+
+from __future__ import annotations
+
+import json
+
+import airflow_client.client as af
+import pytest
+from airflow_client.client.exceptions import ApiException
+
+from riir_airflow.sdk.state import TaskInstanceState
+from riir_airflow.store.records import TaskInstanceRecord
+
+from .conftest import add_run, pending, register_dag
+
+
+def seed(broker):
+    register_dag(broker, "d1", tasks=("a", "b", "c"))
+    add_run(
+        broker, "d1", "r1", state="failed", ti_states={"a": "success", "b": "failed", "c": "upstream_failed"}
+    )
+    add_run(broker, "d1", "r2", day=1, state="running", ti_states={"a": "running"})
+    broker.store.put_task_instances([
+        TaskInstanceRecord(dag_id="d1", run_id="r2", task_id="m", map_index=i, state=TaskInstanceState.SUCCESS,
+                           try_number=1, operator="PythonOperator")
+        for i in range(3)
+    ])  # fmt: skip
+
+
+def test_list_task_instances_of_a_run_and_across_runs(broker, api):
+    seed(broker)
+    tis = af.TaskInstanceApi(api("viewer"))
+    run = tis.get_task_instances("d1", "r1", order_by=["task_id"])
+    assert [(t.task_id, t.state.value) for t in run.task_instances] == [
+        ("a", "success"), ("b", "failed"), ("c", "upstream_failed")]  # fmt: skip
+    assert run.task_instances[0].duration == 60.0 and run.task_instances[0].dag_version.version_number == 1
+    everything = tis.get_task_instances("~", "~", state=["failed", "running"], order_by=["run_id", "task_id"])
+    assert [(t.dag_run_id, t.task_id) for t in everything.task_instances] == [("r1", "b"), ("r2", "a")]
+    page = tis.get_task_instances("d1", "~", limit=2, offset=1, order_by=["run_id", "task_id", "map_index"])
+    assert page.total_entries == 7 and [t.task_id for t in page.task_instances] == ["b", "c"]
+    batch = tis.get_task_instances_batch("~", "~", af.TaskInstancesBatchBody(task_ids=["m"], page_limit=2))
+    assert batch.total_entries == 3 and [t.map_index for t in batch.task_instances] == [0, 1]
+
+
+def test_get_one_mapped_and_tries(broker, api):
+    seed(broker)
+    tis = af.TaskInstanceApi(api("viewer"))
+    b = tis.get_task_instance("d1", "r1", "b")
+    assert b.state.value == "failed" and b.try_number == 1 and str(b.id)
+    with pytest.raises(ApiException) as err:
+        tis.get_task_instance("d1", "r2", "m")
+    assert err.value.status == 404 and "map_index" in json.loads(err.value.body)["detail"]
+    assert tis.get_mapped_task_instance("d1", "r2", "m", 2).map_index == 2
+    assert [t.map_index for t in tis.get_mapped_task_instances("d1", "r2", "m").task_instances] == [0, 1, 2]
+    tries = tis.get_task_instance_tries("d1", "r1", "b")
+    assert [t.try_number for t in tries.task_instances] == [1]
+    assert tis.get_task_instance_try_details("d1", "r1", "b", 1).state.value == "failed"
+    assert tis.get_mapped_task_instance_tries("d1", "r2", "m", 1).total_entries == 1
+
+
+def test_patch_state_with_downstream_writes_it_and_queues_mark_state(broker, api):
+    seed(broker)
+    tis = af.TaskInstanceApi(api("user"))
+    body = af.PatchTaskInstanceBody(new_state="success", include_downstream=True)
+    preview = tis.patch_task_instance_dry_run("d1", "r1", "b", body)
+    assert [t.task_id for t in preview.task_instances] == ["b", "c"]
+    assert broker.store.get_task_instance("d1", "r1", "b").state.value == "failed"
+    assert pending(broker, "d1") == []
+    done = tis.patch_task_instance("d1", "r1", "b", body)
+    assert {t.task_id: t.state.value for t in done.task_instances} == {"b": "success", "c": "success"}
+    assert broker.store.get_task_instance("d1", "r1", "c").state.value == "success"
+    [command] = pending(broker, "d1")
+    assert (command.kind.value, command.run_id, command.task_ids, command.map_index, command.state) == (
+        "mark_state", "r1", ["b", "c"], -1, "success")  # fmt: skip
+
+
+def test_patch_note_only_and_refuse_a_state_airflow_does_not_allow(broker, api):
+    seed(broker)
+    tis = af.TaskInstanceApi(api("user"))
+    done = tis.patch_task_instance_by_map_index("d1", "r2", "m", 1, af.PatchTaskInstanceBody(note="looked"))
+    assert [t.note for t in done.task_instances] == ["looked"] and pending(broker, "d1") == []
+    with pytest.raises(ApiException) as err:
+        tis.patch_task_instance("d1", "r1", "b", af.PatchTaskInstanceBody(new_state="running"))
+    assert err.value.status == 400
+
+
+def test_clear_task_instances_dry_run_then_clear_requeues_the_run(broker, api):
+    seed(broker)
+    tis = af.TaskInstanceApi(api("user"))
+    preview = tis.post_clear_task_instances("d1", af.ClearTaskInstancesBody(dag_run_id="r1"))
+    assert [t.task_id for t in preview.task_instances] == ["b", "c"]  # only_failed is the default
+    assert broker.store.get_dag_run("d1", "r1").state.value == "failed"
+    body = af.ClearTaskInstancesBody(dag_run_id="r1", dry_run=False, only_failed=False, include_downstream=True,
+                                     task_ids=[af.ClearTaskInstancesBodyTaskIdsInner("b")])  # fmt: skip
+    cleared = tis.post_clear_task_instances("d1", body)
+    assert [t.task_id for t in cleared.task_instances] == ["b", "c"]
+    assert broker.store.get_dag_run("d1", "r1").state.value == "queued"
+    assert broker.store.get_task_instance("d1", "r1", "b").state.value == "none"
+    assert broker.store.get_task_instance("d1", "r1", "a").state.value == "success"
+    [command] = pending(broker, "d1")
+    assert (command.kind.value, command.run_id, command.task_ids) == ("clear_tasks", "r1", ["b", "c"])
