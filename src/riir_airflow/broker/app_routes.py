@@ -52,7 +52,7 @@ from riir_airflow.wire.messages import (
     load,
 )
 
-__all__ = ["app_router"]
+__all__ = ["app_router", "serve_message"]
 
 log = logging.getLogger("riir_airflow.broker.apps")
 
@@ -185,7 +185,7 @@ def list_apps(ctx: BrokerContext, principal: Principal, _: None) -> AppList:
     return AppList(apps=ctx.registry.list_apps())
 
 
-async def _serve(
+async def serve_message(
     request: Request,
     fn: Callable[[BrokerContext, Principal, Any], Any],
     body_type: type | None,
@@ -258,13 +258,13 @@ def app_router() -> APIRouter:
     router = APIRouter(prefix="/internal/v1", tags=["internal: apps"])
 
     async def register_route(request: Request) -> Response:
-        return await _serve(request, register, RegisterRequest, 201)
+        return await serve_message(request, register, RegisterRequest, 201)
 
     async def heartbeat_route(request: Request, app_id: str) -> Response:
-        return await _serve(request, lambda ctx, p, _: heartbeat(ctx, p, app_id), None)
+        return await serve_message(request, lambda ctx, p, _: heartbeat(ctx, p, app_id), None)
 
     async def acquire_route(request: Request) -> Response:
-        response = await _serve(request, acquire, LeaseRequest)
+        response = await serve_message(request, acquire, LeaseRequest)
         if response.status_code == 200:
             grant = load(response.body, LeaseGrant)
             if grant.held and grant.holder_app_id:  # a parked poll of the holder now watches this DAG too
@@ -272,19 +272,19 @@ def app_router() -> APIRouter:
         return response
 
     async def release_route(request: Request) -> Response:
-        return await _serve(request, release, LeaseRequest)
+        return await serve_message(request, release, LeaseRequest)
 
     async def enqueue_route(request: Request) -> Response:
-        response = await _serve(request, enqueue, Command, 201)
+        response = await serve_message(request, enqueue, Command, 201)
         if response.status_code == 201:
             request.app.state.broker.bus.announce(load(response.body, Command).dag_id)
         return response
 
     async def import_error_route(request: Request) -> Response:
-        return await _serve(request, report_import_error, ImportErrorReport)
+        return await serve_message(request, report_import_error, ImportErrorReport)
 
     async def apps_route(request: Request) -> Response:
-        return await _serve(request, list_apps, None)
+        return await serve_message(request, list_apps, None)
 
     router.add_api_route("/apps/register", register_route, methods=["POST"], status_code=201)
     router.add_api_route("/apps/{app_id}/heartbeat", heartbeat_route, methods=["POST"])
@@ -295,4 +295,7 @@ def app_router() -> APIRouter:
     router.add_api_route("/commands", enqueue_route, methods=["POST"], status_code=201)
     router.add_api_route("/import-errors", import_error_route, methods=["POST"], status_code=204)
     router.add_api_route("/apps", apps_route, methods=["GET"])
+    from riir_airflow.broker.cross_dag_routes import cross_dag_router
+
+    router.include_router(cross_dag_router())
     return router

@@ -271,44 +271,27 @@ class RuntimeTaskInstance:
             env["AIRFLOW_CTX_DAG_EMAIL"] = email if isinstance(email, str) else ",".join(email)
         return env
 
-    # -- other runs and DAGs (ExternalTaskSensor, ...) -------------------------------------
-    def _runs_of(self, dag_id: str, logical_dates: Iterable[datetime.datetime] | None, run_ids: Iterable[str] | None) -> list[DagRunRecord]:
-        if run_ids is not None:
-            return [r for rid in run_ids if (r := self._store.get_dag_run(dag_id, rid)) is not None]
-        if logical_dates is None:
-            return self._store.list_dag_runs(dag_id)
-        tiny = datetime.timedelta(microseconds=1)
-        runs: list[DagRunRecord] = []
-        for when in logical_dates:
-            runs += self._store.list_dag_runs(dag_id, logical_date_after=when - tiny, logical_date_before=when + tiny)
-        return runs
-
+    # -- other runs and DAGs (ExternalTaskSensor, ...): see store.cross_dag ----------------------
     def get_dr_count(
         self, dag_id: str, logical_dates: Iterable[datetime.datetime] | None = None,
         run_ids: Iterable[str] | None = None, states: Iterable[str] | None = None,
-    ) -> int:
-        wanted = set(states or ())
-        return sum(1 for r in self._runs_of(dag_id, logical_dates, run_ids) if not wanted or r.state.value in wanted)
+    ) -> int:  # fmt: skip
+        return self._store.count_dag_runs(
+            dag_id, logical_dates=_listed(logical_dates), run_ids=_listed(run_ids), states=_listed(states)
+        )
 
     def get_ti_count(
         self, dag_id: str, task_ids: Iterable[str] | None = None, task_group_id: str | None = None,
         logical_dates: Iterable[datetime.datetime] | None = None, run_ids: Iterable[str] | None = None,
         states: Iterable[str] | None = None,
-    ) -> int:
-        wanted = set(states or ())
-        ids = set(task_ids) if task_ids else None
-        count = 0
-        for run in self._runs_of(dag_id, logical_dates, run_ids):
-            for ti in self._store.get_task_instances(dag_id, run.run_id):
-                in_scope = (ids is None or ti.task_id in ids) and (
-                    task_group_id is None or ti.task_id.startswith(f"{task_group_id}.")
-                )
-                if in_scope and (not wanted or ti.state.value in wanted):
-                    count += 1
-        return count
+    ) -> int:  # fmt: skip
+        return self._store.count_task_instances(
+            dag_id, task_ids=_listed(task_ids), task_group_id=task_group_id,
+            logical_dates=_listed(logical_dates), run_ids=_listed(run_ids), states=_listed(states),
+        )  # fmt: skip
 
     def dag_exists(self, dag_id: str) -> bool:
-        return bool(self._store.list_dag_runs(dag_id, limit=1))
+        return self._store.count_dag_runs(dag_id) > 0
 
     # -- history ----------------------------------------------------------------------------
     def get_previous_dagrun(self, state: Any = None) -> DagRunView | None:
@@ -334,3 +317,7 @@ class RuntimeTaskInstance:
 
     def __repr__(self) -> str:
         return f"<TaskInstance: {self.dag_id}.{self.task_id} {self.run_id} [{self.state.value}]>"
+
+
+def _listed(values: Iterable[Any] | None) -> list[Any] | None:
+    return list(values) if values is not None else None

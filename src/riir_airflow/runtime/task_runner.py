@@ -92,18 +92,42 @@ def _record_triggered_run(ti: RuntimeTaskInstance, store: Store, request: dict[s
         note=request.get("note"),
     )
     try:
-        store.create_dag_run(record)
+        store.trigger_dag_run(record, replace=bool(request.get("reset_dag_run")))
     except DagRunAlreadyExists:
         if request.get("skip_when_already_exists"):
             raise AirflowSkipException(f"Dag run {run_id} already exists, skipping.") from None
-        if not request.get("reset_dag_run"):
-            raise AirflowException(
-                f"A Dag Run already exists for dag id {record.dag_id} with run id {run_id}"
-            ) from None
-        store.delete_dag_run(record.dag_id, run_id)
-        store.create_dag_run(record)
+        raise AirflowException(
+            f"A Dag Run already exists for dag id {record.dag_id} with run id {run_id}"
+        ) from None
     log.info("Triggered DAG %s run %s", record.dag_id, run_id)
     ti.xcom_push("trigger_run_id", run_id)
+    if request.get("wait_for_completion"):
+        _wait_for_run(store, record.dag_id, run_id, request)
+
+
+def _wait_for_run(store: Store, dag_id: str, run_id: str, request: dict[str, Any]) -> None:
+    """TriggerDagRunOperator(wait_for_completion=True): poke the triggered run's state every
+    poke_interval until it is in allowed_states (done) or failed_states (AirflowException).
+    Only where something runs triggered runs (a broker's apps); `dags test` runs none, so there
+    it logs that and goes on instead of waiting forever."""
+    import time
+
+    if not getattr(store, "runs_triggered_dags", False):
+        log.warning("Not waiting for %s run %s: nothing runs triggered runs in a local test", dag_id, run_id)
+        return
+    allowed = {str(s) for s in request.get("allowed_states") or ["success"]}
+    failed = {str(s) for s in request.get("failed_states") or ["failed"]}
+    interval = float(request.get("poke_interval") or 60)
+    while True:
+        state = store.dag_run_state(dag_id, run_id)  # type: ignore[attr-defined]
+        value = state.value if state is not None else None
+        log.info("Waiting for %s run %s: its state is %s", dag_id, run_id, value)
+        if value in failed:
+            raise AirflowException(f"{dag_id} failed with failed states {value}")
+        if value in allowed:
+            log.info("%s finished with allowed state %s", dag_id, value)
+            return
+        time.sleep(interval)
 
 
 def _render_map_index(ti: RuntimeTaskInstance, task: BaseOperator, context: dict[str, Any]) -> None:

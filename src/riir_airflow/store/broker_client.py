@@ -96,6 +96,47 @@ class BrokerStore(BrokerAppMixin):
             for op, o in zip(ops, outcomes, strict=True)
         ]
 
+    # -- other DAGs (store.cross_dag): the broker's apps run the runs triggered here ----------
+    runs_triggered_dags = True
+
+    def count_dag_runs(self, dag_id: str, **filters: Any) -> int:
+        return self._cross_count("dag_runs", dag_id, filters)
+
+    def count_task_instances(self, dag_id: str, **filters: Any) -> int:
+        return self._cross_count("task_instances", dag_id, filters)
+
+    def _cross_count(self, what: str, dag_id: str, filters: dict[str, Any]) -> int:
+        from riir_airflow.wire.cross_dag import CrossCount, CrossCountAnswer
+
+        def listed(value: Any) -> list[Any] | None:
+            return list(value) if value is not None else None
+
+        request = CrossCount(
+            what, dag_id, logical_dates=listed(filters.get("logical_dates")), run_ids=listed(filters.get("run_ids")),
+            task_ids=listed(filters.get("task_ids")), task_group_id=filters.get("task_group_id"),
+            states=listed(filters.get("states")),
+        )  # fmt: skip
+        answer = self._http.exchange("POST", "/internal/v1/cross/count", request, CrossCountAnswer)
+        assert answer is not None
+        return answer.count
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> DagRunState | None:
+        from riir_airflow.wire.cross_dag import CrossRunState, CrossRunStateAnswer
+
+        answer = self._http.exchange(
+            "POST", "/internal/v1/cross/run-state", CrossRunState(dag_id, run_id), CrossRunStateAnswer
+        )
+        return DagRunState(answer.state) if answer is not None and answer.state else None
+
+    def trigger_dag_run(self, run: DagRunRecord, *, replace: bool = False) -> DagRunRecord:
+        from riir_airflow.wire.cross_dag import CrossTrigger, CrossTriggerAnswer
+
+        answer = self._http.exchange(
+            "POST", "/internal/v1/cross/trigger", CrossTrigger(run, replace), CrossTriggerAnswer, safe=False
+        )
+        assert answer is not None
+        return answer.run
+
     # -- DAG runs -------------------------------------------------------------------------
     def create_dag_run(self, run: DagRunRecord) -> DagRunRecord:
         return self._call("create_dag_run", run=run)

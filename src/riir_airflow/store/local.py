@@ -37,6 +37,7 @@ from typing import Any, Self
 import pendulum
 
 from riir_airflow.sdk.state import DagRunState, TaskInstanceState
+from riir_airflow.store import cross_dag
 from riir_airflow.store.records import (
     AssetEventRecord,
     ConnectionRecord,
@@ -125,6 +126,21 @@ class LocalStore:
         """Close the connection; further calls raise sqlite3.ProgrammingError. Idempotent."""
         with self._lock:
             self._conn.close()
+
+    # -- other DAGs (store.cross_dag): nothing runs the runs this store triggers ---------------
+    runs_triggered_dags = False
+
+    def count_dag_runs(self, dag_id: str, **filters: Any) -> int:
+        return cross_dag.count_dag_runs(self, dag_id, **filters)
+
+    def count_task_instances(self, dag_id: str, **filters: Any) -> int:
+        return cross_dag.count_task_instances(self, dag_id, **filters)
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> DagRunState | None:
+        return cross_dag.dag_run_state(self, dag_id, run_id)
+
+    def trigger_dag_run(self, run: DagRunRecord, *, replace: bool = False) -> DagRunRecord:
+        return cross_dag.trigger_dag_run(self, run, replace=replace)
 
     @contextmanager
     def _tx(self, write: bool = False) -> Iterator[sqlite3.Connection]:
