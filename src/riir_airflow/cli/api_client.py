@@ -9,6 +9,10 @@ Airflow's standalone keeps its generated password), exchanged for a JWT at `/aut
 So on the machine that runs `standalone` the CLI works with no login, as Airflow's does.
 
 Errors come back as `CommandError` with the API's `detail`; nothing is retried blindly.
+
+`running_system_configured()` says whether any of those addresses is set (not just the
+`[api]` default): the commands that have a local meaning too (`dags list`, `dags list-runs`,
+`tasks list`, `tasks clear`, `dags report`) then go to the running system by default.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 from riir_airflow.cli.main import CommandError
 
-__all__ = ["STANDALONE_FILE", "ApiClient", "standalone_file"]
+__all__ = ["STANDALONE_FILE", "ApiClient", "quote", "running_system_configured", "standalone_file"]
 
 STANDALONE_FILE = "riir-standalone.json"
 
@@ -37,6 +41,25 @@ def _standalone_info() -> dict[str, Any]:
         return json.loads(standalone_file().read_text())
     except (OSError, ValueError):
         return {}
+
+
+def quote(value: str) -> str:
+    """One path segment (a dag_id, run_id, key...) escaped for a URL."""
+    return urllib.parse.quote(str(value), safe="")
+
+
+def running_system_configured(api_url: str | None = None) -> bool:
+    """True when the CLI is told where a running system is: `--api-url`, `$RIIR_API_URL`,
+    `$RIIR_BROKER_URL`, `[riir] broker_url`, or a `riir-standalone.json` under `$AIRFLOW_HOME`."""
+    from riir_airflow.compat.config import conf
+
+    return bool(
+        api_url
+        or os.environ.get("RIIR_API_URL")
+        or os.environ.get("RIIR_BROKER_URL")
+        or _standalone_info().get("api_url")
+        or conf.get("riir", "broker_url", fallback="")
+    )
 
 
 class ApiClient:
@@ -69,16 +92,16 @@ class ApiClient:
         answer = self.call("POST", "/auth/token", {"username": username, "password": password})
         self._http.token = answer["access_token"]
 
-    def call(self, method: str, path: str, body: Any = None, *, ok_missing: bool = False) -> Any:
-        """The decoded JSON answer of `method path`; None for an empty one, or for 404 when
-        `ok_missing`; CommandError with the API's detail for any other error."""
+    def call(self, method: str, path: str, body: Any = None, *, ok_missing: bool = False, missing: Any = None) -> Any:
+        """The decoded JSON answer of `method path`; None for an empty one, or `missing` for 404
+        when `ok_missing`; CommandError with the API's detail for any other error."""
         data = json.dumps(body).encode() if body is not None else None
         try:
             status, raw = self._http.request(method, path, data, safe=method == "GET")
         except Exception as exc:  # noqa: BLE001 - BrokerUnavailable and network errors
             raise CommandError(f"cannot reach the API at {self.url}: {exc}") from None
         if status == 404 and ok_missing:
-            return None
+            return missing
         if status >= 400:
             try:
                 detail = json.loads(raw).get("detail", raw.decode(errors="replace"))
@@ -92,6 +115,21 @@ class ApiClient:
             [(k, v) for k, vs in params.items() if vs is not None for v in (vs if isinstance(vs, list) else [vs])]
         )
         return self.call("GET", f"{path}?{query}" if query else path)
+
+    def delete(self, path: str) -> bool:
+        """DELETE `path`: True when done, False when there was nothing there (404)."""
+        marker = object()
+        return self.call("DELETE", path, ok_missing=True, missing=marker) is not marker
+
+    def get_all(self, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item of a paged collection (`{key: [...], "total_entries": N}`), page by page."""
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self.get(path, **params, limit=100, offset=len(items))
+            batch = page.get(key) or []
+            items += batch
+            if not batch or len(items) >= int(page.get("total_entries", 0)):
+                return items
 
     # -- what several commands need -------------------------------------------------------------
     def alive_apps_serving(self, dag_ids: list[str]) -> dict[str, str]:

@@ -1,4 +1,7 @@
-"""`riir-airflow dags ...` on DAG files and the local store."""
+"""`riir-airflow dags ...` on DAG files and the local store; the running-system commands
+(`trigger`, `pause`, `state`, ...) are in `cli.remote_dags`. `dags list` and `dags report` list
+the running system's DAGs when one is configured (as Airflow 3 reads its metastore), a file or
+folder's with a PATH argument or `--local` (see `cli.remote`)."""
 
 from __future__ import annotations
 
@@ -75,10 +78,22 @@ def register(commands: Any) -> None:
     )
     test.set_defaults(func=_test)
 
-    lst = sub.add_parser("list", help="List the DAGs of a file or folder")
-    lst.add_argument("path", nargs="?", help="DAG file or folder (default: [core] dags_folder)")
+    from riir_airflow.cli import remote_dags
+    from riir_airflow.cli.remote import add_local_switch
+
+    lst = sub.add_parser("list", help="List the DAGs of the running system, or of a file or folder")
+    lst.add_argument("path", nargs="?", help="DAG file or folder (local; default: [core] dags_folder)")
+    lst.add_argument("--columns", help=f"running system: comma-separated columns (default: {remote_dags.DAG_COLUMNS})")
     add_output_argument(lst)
+    add_local_switch(lst)
     lst.set_defaults(func=_list)
+
+    report = sub.add_parser("report", help="Per DAG file: its DAGs and how long it takes to load")
+    report.add_argument("path", nargs="?", help="DAG file or folder (local; default: [core] dags_folder)")
+    add_output_argument(report)
+    add_local_switch(report)
+    report.set_defaults(func=_report)
+    remote_dags.register(sub)
 
     errors = sub.add_parser("list-import-errors", help="List files that fail to load")
     errors.add_argument("path", nargs="?", help="DAG file or folder (default: [core] dags_folder)")
@@ -149,6 +164,14 @@ def _load_path(path_arg: str | None) -> tuple[list[Any], list[Any]]:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from riir_airflow.cli.remote import use_api
+
+    if args.path is None and use_api(args):
+        from riir_airflow.cli.remote_dags import list_dags
+
+        return list_dags(args)
+    if args.columns:
+        raise CommandError("--columns applies to the running system's DAGs (not with a PATH or --local)")
     dags, errors = _load_path(args.path)
     rows = [
         {"dag_id": d.dag_id, "fileloc": d.fileloc, "owners": d.owner, "tags": ",".join(sorted(d.tags))}
@@ -158,6 +181,15 @@ def _list(args: argparse.Namespace) -> int:
     for err in errors:
         print(f"Failed to load: {err}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from riir_airflow.cli import remote_dags
+    from riir_airflow.cli.remote import use_api
+
+    if args.path is None and use_api(args):
+        return remote_dags.report(args)
+    return remote_dags.local_report(args)
 
 
 def _list_import_errors(args: argparse.Namespace) -> int:

@@ -10,7 +10,19 @@ __all__ = ["build_parser", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from riir_airflow.cli import app, apps, broker, dags, db, standalone, tasks, users
+    from riir_airflow.cli import (
+        app,
+        apps,
+        broker,
+        connections,
+        dags,
+        db,
+        pools,
+        standalone,
+        tasks,
+        users,
+        variables,
+    )
 
     parser = argparse.ArgumentParser(
         prog="riir-airflow",
@@ -26,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     db.register(commands)
     broker.register(commands)
     users.register(commands)
+    variables.register(commands)
+    connections.register(commands)
+    pools.register(commands)
     apps.register(commands)
     app.register(commands)
     standalone.register(commands)

@@ -6,6 +6,8 @@
   would create, continuing from the local history (DESIGN.md contract);
 - `dags list-runs FILE [--state S] [-s START] [-e END] [--no-backfill] [-o FORMAT]`;
 - `tasks clear FILE [-t REGEX] [-s START] [-e END] [-u] [-d] [-f] [-r] [-y] [--run]`;
+  with a dag_id instead of a FILE and a running system configured, `list-runs` and `clear` act
+  on the running system (`cli.remote_dags`, `cli.remote_tasks`; see `cli.remote`);
 - `backfill create --dag-id ID --from-date D --to-date D [-f FILE] ...`: Airflow 3's spelling.
 
 `--now ISO` (hidden) pins "now" for next-execution and backfill, for tests.
@@ -23,6 +25,7 @@ from riir_airflow.cli.dag_files import load_or_fail, resolve_dag
 from riir_airflow.cli.dags import parse_conf, parse_logical_date, parse_pattern
 from riir_airflow.cli.main import CommandError
 from riir_airflow.cli.output import add_output_argument, print_rows
+from riir_airflow.cli.remote import add_local_switch, use_api
 
 if TYPE_CHECKING:
     from riir_airflow.sdk.dag import DAG
@@ -123,8 +126,9 @@ def register_dags_commands(sub: Any) -> None:
     _add_now(nxt)
     nxt.set_defaults(func=_next_execution)
 
-    runs = sub.add_parser("list-runs", help="List the runs in the local store")
+    runs = sub.add_parser("list-runs", help="List a DAG's runs (running system, or the local store)")
     _add_target(runs)
+    add_local_switch(runs)
     runs.add_argument("--state", help="only runs in this state (queued, running, success, failed)")
     runs.add_argument("-s", "--start-date", help="only runs with a logical date at or after this")
     runs.add_argument("-e", "--end-date", help="only runs with a logical date at or before this")
@@ -134,8 +138,9 @@ def register_dags_commands(sub: Any) -> None:
 
 
 def register_tasks_commands(sub: Any) -> None:
-    clear = sub.add_parser("clear", help="Clear task instances so they run again (local store)")
+    clear = sub.add_parser("clear", help="Clear task instances so they run again (running system or local store)")
     _add_target(clear)
+    add_local_switch(clear)
     clear.add_argument("-t", "--task-regex", help="regex searched in task ids (default: every task)")
     clear.add_argument("-s", "--start-date", help="runs with a logical date at or after this")
     clear.add_argument("-e", "--end-date", help="runs with a logical date at or before this")
@@ -291,6 +296,10 @@ def _next_execution(args: argparse.Namespace) -> int:
 def _list_runs(args: argparse.Namespace) -> int:
     import datetime
 
+    if use_api(args, args.target):
+        from riir_airflow.cli.remote_dags import list_runs
+
+        return list_runs(args)
     from riir_airflow.runtime.local import local_store
     from riir_airflow.sdk.state import DagRunState
 
@@ -354,6 +363,10 @@ def _ask_yes_no(question: str) -> bool:
 
 
 def _clear(args: argparse.Namespace) -> int:
+    if use_api(args, args.target):
+        from riir_airflow.cli.remote_tasks import clear as clear_remote
+
+        return clear_remote(args)
     from riir_airflow.runtime.clearing import clear, rerun_cleared, select_to_clear
     from riir_airflow.runtime.local import local_store, using_store
 

@@ -1,4 +1,6 @@
-"""`riir-airflow tasks ...`: run or render one task of a DAG file, list tasks."""
+"""`riir-airflow tasks ...`: run or render one task of a DAG file, list tasks; the
+running-system commands (`states-for-dag-run`, and `list`/`clear` of a dag_id when a running
+system is configured) are in `cli.remote_tasks`."""
 
 from __future__ import annotations
 
@@ -33,10 +35,15 @@ def register(commands: Any) -> None:
         p.add_argument("--map-index", type=int, default=-1)
         p.set_defaults(func=func)
 
+    from riir_airflow.cli import remote_tasks
+    from riir_airflow.cli.remote import add_local_switch
+
     lst = sub.add_parser("list", help="List a DAG's task ids")
-    lst.add_argument("target")
+    lst.add_argument("target", help="dag_id (running system or dags folder) or DAG file")
     lst.add_argument("--dag-id")
+    add_local_switch(lst)
     lst.set_defaults(func=_list)
+    remote_tasks.register(sub)
 
     from riir_airflow.cli.runs import register_tasks_commands  # clear
 
@@ -95,6 +102,12 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from riir_airflow.cli.remote import use_api
+
+    if use_api(args, args.target):
+        from riir_airflow.cli.remote_tasks import list_tasks
+
+        return list_tasks(args)
     dag = resolve_dag(args.target, args.dag_id)
     for task in dag.topological_order():
         print(task.task_id)

@@ -5,20 +5,21 @@ Contract:
   [--firstname F] [--lastname L]` creates a user with a salted password hash; roles are Airflow's
   (admin, op, user, viewer; any case, as Airflow writes them "Admin"...). A random password is
   printed once. An existing username or an unknown role is an error (exit 1).
-- `users list [--output table|json]` prints the users (never a password or hash).
+- `users list [--output table|json|yaml|plain]` prints the users (never a password or hash).
 - `users delete --username U` deletes one (and its API tokens); an unknown user is an error.
 - They act on `[database] sql_alchemy_conn` directly, as Airflow's `users` commands do on the
-  API server's machine; a user logs in with `POST /auth/token` on the broker.
+  API server's machine (Airflow 3's `/api/v2` has no users endpoints; FAB's are its own API);
+  a user logs in with `POST /auth/token` on the broker.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import secrets
 from typing import Any
 
 from riir_airflow.cli.main import CommandError
+from riir_airflow.cli.output import add_output_argument, print_rows
 
 __all__ = ["register"]
 
@@ -46,7 +47,7 @@ def register(commands: Any) -> None:
     create.set_defaults(func=_create)
 
     listing = sub.add_parser("list", help="List the users")
-    listing.add_argument("--output", "-o", choices=("table", "json"), default="table")
+    add_output_argument(listing)
     listing.set_defaults(func=_list)
 
     delete = sub.add_parser("delete", help="Delete a user and their API tokens")
@@ -94,13 +95,7 @@ def _list(args: argparse.Namespace) -> int:
          "last_name": u.last_name, "active": u.active}
         for u in users
     ]  # fmt: skip
-    if args.output == "json":
-        print(json.dumps(rows))
-        return 0
-    for row in rows:
-        print(
-            f"{row['username']}\t{row['role']}\t{row['email'] or ''}\t{'active' if row['active'] else 'inactive'}"
-        )
+    print_rows(rows, args.output)
     return 0
 
 
