@@ -55,7 +55,6 @@ REASONS = [
     ("/jobs", "riir has no scheduler/triggerer jobs (apps report through /monitor/health)"),
     ("/parseDagFile", "DAG files are parsed by their app, not by the API server"),
     ("/auth/", "login and logout pages belong to the UI (tokens come from POST /auth/token)"),
-    ("/tasks", "task listing not implemented yet"),
 ]
 
 

@@ -109,3 +109,15 @@ def test_import_errors_list_and_get(broker, api):
     with pytest.raises(ApiException) as err:
         af.ImportErrorApi(api()).get_import_error(999)
     assert err.value.status == 404
+
+
+def test_tasks_of_a_dag_from_its_registration(broker, api):
+    register_dag(broker, "d1", tasks=("extract", "load"))
+    tasks = af.TaskApi(api("viewer"))
+    listed = tasks.get_tasks("d1")
+    assert [(t.task_id, t.downstream_task_ids) for t in listed.tasks] == [("extract", ["load"]), ("load", [])]
+    one = tasks.get_task("d1", "load")
+    assert one.operator_name == "BashOperator" and one.retry_delay.seconds == 300
+    with pytest.raises(ApiException) as err:
+        tasks.get_task("d1", "nope")
+    assert err.value.status == 404
