@@ -304,3 +304,72 @@ def test_yaml_output_is_a_list_of_mappings(system: System) -> None:
 
     runs = yaml.safe_load(system.cli("dags", "list-runs", "etl", "-o", "yaml").stdout)
     assert runs[0]["run_id"] == "manual__4" and runs[0]["state"] == "running"
+
+
+def test_where_standalone_runs_the_cli_needs_no_login_or_url(system: System, tmp_path: Path) -> None:
+    home = tmp_path / "standalone_home"
+    home.mkdir()
+    info = {"api_url": system.url, "username": "admin", "password": "admin-pw"}
+    (home / "riir-standalone.json").write_text(json.dumps(info))
+    env = {k: v for k, v in system.env.items() if not k.startswith("RIIR_API_")}
+    env["AIRFLOW_HOME"] = str(home)
+    runs = json.loads(riir(env, "dags", "list-runs", "etl", "-o", "json").stdout)
+    assert runs[0]["run_id"] == "manual__4"
+
+
+def test_without_a_running_system_dags_list_report_and_tasks_list_read_the_dags_folder(system: System, tmp_path: Path) -> None:
+    folder = tmp_path / "dags"
+    folder.mkdir()
+    (folder / "here.py").write_text(
+        "from riir_airflow.sdk import DAG\nfrom riir_airflow.providers.standard.operators.empty import EmptyOperator\n"
+        "with DAG('in_folder', schedule=None):\n    EmptyOperator(task_id='t')\n"
+    )
+    env = {k: v for k, v in system.env.items() if not k.startswith("RIIR_API_")}
+    env.update(AIRFLOW_HOME=str(tmp_path), AIRFLOW__CORE__DAGS_FOLDER=str(folder))
+    assert [d["dag_id"] for d in json.loads(riir(env, "dags", "list", "-o", "json").stdout)] == ["in_folder"]
+    assert riir(env, "tasks", "list", "in_folder").stdout == "t\n"
+    report = json.loads(riir(env, "dags", "report", "-o", "json").stdout)
+    assert [(r["file"], r["dag_num"], r["task_num"]) for r in report] == [(str(folder / "here.py"), 1, 1)]
+    # --local: the same with a running system configured
+    configured = {**env, "RIIR_API_URL": system.url}
+    local = json.loads(riir(configured, "dags", "list", "--local", "-o", "json").stdout)
+    assert [d["dag_id"] for d in local] == ["in_folder"]
+    assert riir(configured, "tasks", "list", "in_folder", "--local").stdout == "t\n"
+
+
+# -- variables, connections, pools: what is checked before any request ----------------------------
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["variables", "set", "k", "{not json", "-j"], "VALUE is not valid JSON"),
+        (["connections", "add", "c", "--conn-uri", "http://h", "--conn-host", "x"], "cannot be combined"),
+        (["connections", "add", "c", "--conn-uri", "http://h", "--conn-json", "{}"], "not both"),
+        (["connections", "add", "c", "--conn-host", "h"], "--conn-type"),
+        (["connections", "add", "c", "--conn-type", "http", "--conn-port", "eighty"], "--conn-port"),
+        (["connections", "add", "c", "--conn-type", "http", "--conn-extra", "{x"], "--conn-extra is not valid JSON"),
+        (["connections", "import", "conns.txt"], "Unsupported file format"),
+        (["pools", "set", "p", "-2", "too few"], "SLOTS must be -1"),
+    ],
+)
+def test_bad_arguments_are_refused_with_a_clear_error_before_any_request(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    env = broker_env(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}")
+    env.update(RIIR_API_URL="http://127.0.0.1:9", RIIR_API_TOKEN="unused")
+    done = riir(env, *args, check=False)
+    assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_pools_import_refuses_a_file_with_bad_slots_naming_the_pools(tmp_path: Path) -> None:
+    path = tmp_path / "pools.json"
+    path.write_text(json.dumps({"ok": {"slots": 3}, "bad": {"slots": "many"}, "worse": 7}))
+    env = broker_env(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}")
+    env.update(RIIR_API_URL="http://127.0.0.1:9", RIIR_API_TOKEN="unused")
+    done = riir(env, "pools", "import", str(path), check=False)
+    assert done.returncode == 1 and "bad, worse" in done.stderr
+
+
+def test_tasks_list_of_a_dag_id_gives_its_registered_task_ids_sorted(system: System) -> None:
+    assert system.cli("tasks", "list", "etl").stdout == "extract\nload\ntransform\n"
+    unknown = system.cli("tasks", "list", "no_such_dag", check=False)
+    assert unknown.returncode == 1 and "no_such_dag" in unknown.stderr

@@ -123,8 +123,8 @@ def _parse(conn_id: str, value: Any) -> Any:
 def _add(args: argparse.Namespace) -> int:
     from riir_airflow.sdk.connection import Connection
 
-    fields = {name: getattr(args, f"conn_{name}") for name in FIELDS}
-    given = [f"--conn-{n}" for n, v in fields.items() if v is not None]
+    fields = {name: getattr(args, name if name == "conn_type" else f"conn_{name}") for name in FIELDS}
+    given = [f"--conn-{n.removeprefix('conn_')}" for n, v in fields.items() if v is not None]
     if args.conn_uri and args.conn_json:
         raise CommandError("give --conn-uri or --conn-json, not both")
     if (args.conn_uri or args.conn_json) and given:
