@@ -38,7 +38,9 @@ def register(commands: Any) -> None:
 
     add = sub.add_parser("add", help="Add a connection")
     add.add_argument("conn_id")
-    add.add_argument("--conn-uri", help="the connection as a URI (type://login:password@host:port/schema?extra)")
+    add.add_argument(
+        "--conn-uri", help="the connection as a URI (type://login:password@host:port/schema?extra)"
+    )
     add.add_argument("--conn-json", help="the connection as a JSON object")
     add.add_argument("--conn-type", help="the connection's type (required without --conn-uri/--conn-json)")
     add.add_argument("--conn-host")
@@ -74,7 +76,9 @@ def register(commands: Any) -> None:
     exp = sub.add_parser("export", help="Export every connection to a file ('-': stdout)")
     exp.add_argument("file")
     exp.add_argument("--file-format", "--format", dest="file_format", choices=("json", "yaml", "env"))
-    exp.add_argument("--serialization-format", choices=("json", "uri"), help="env files: how a connection is written")
+    exp.add_argument(
+        "--serialization-format", choices=("json", "uri"), help="env files: how a connection is written"
+    )
     exp.set_defaults(func=_export)
 
     for parser in (add, get, lst, delete, imp, exp):
@@ -230,7 +234,10 @@ def _import(args: argparse.Namespace) -> int:
         print(f"Could not import connection(s): {error.get('error', error)}", file=sys.stderr)
     skipped = len(entities) - len(done) - len(result["errors"])
     if skipped > 0 and not args.overwrite:
-        print(f"{skipped} connection(s) exist already and were left as they are (use --overwrite)", file=sys.stderr)
+        print(
+            f"{skipped} connection(s) exist already and were left as they are (use --overwrite)",
+            file=sys.stderr,
+        )
     return 1 if result["errors"] else 0
 
 
@@ -246,7 +253,9 @@ def _export(args: argparse.Namespace) -> int:
         elif args.file.endswith(".json"):
             fmt = "json"
         else:
-            raise CommandError(f"Unsupported file format: {args.file} (use .json, .yaml, .env or --file-format)")
+            raise CommandError(
+                f"Unsupported file format: {args.file} (use .json, .yaml, .env or --file-format)"
+            )
     conns = client(args).get_all("/api/v2/connections", "connections", order_by="connection_id")
     if fmt == "env":
         lines = []

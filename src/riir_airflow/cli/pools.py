@@ -124,7 +124,9 @@ def _import(args: argparse.Namespace) -> int:
         entities.append({"name": str(name), "slots": spec["slots"], "description": spec.get("description", ""),
                          "include_deferred": bool(spec.get("include_deferred", False))})  # fmt: skip
     if invalid:
-        raise CommandError(f"Invalid pool(s) in {args.file} (each needs integer slots >= -1): {', '.join(invalid)}")
+        raise CommandError(
+            f"Invalid pool(s) in {args.file} (each needs integer slots >= -1): {', '.join(invalid)}"
+        )
     result = bulk_create(client(args), "/api/v2/pools", entities, "overwrite")
     print(f"Uploaded {len(result['success'])} pool(s)")
     for error in result["errors"]:

@@ -112,4 +112,3 @@ def confirm(question: str, yes: bool) -> bool:
         if answer in ("n", "no"):
             return False
         print("Please respond with y/yes or n/no.", flush=True)
-

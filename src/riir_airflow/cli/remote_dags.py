@@ -86,7 +86,9 @@ def list_dags(args: argparse.Namespace) -> int:
     columns = [c.strip() for c in (args.columns or DAG_COLUMNS).split(",") if c.strip()]
     dags = client(args).get_all("/api/v2/dags", "dags", order_by="dag_id")
     if dags and (unknown := [c for c in columns if c not in dags[0]]):
-        raise CommandError(f"--columns: no such column {', '.join(unknown)} (choose from {', '.join(dags[0])})")
+        raise CommandError(
+            f"--columns: no such column {', '.join(unknown)} (choose from {', '.join(dags[0])})"
+        )
     rows = [{c: (d[c] if args.output in ("json", "yaml") else _cell(d[c])) for c in columns} for d in dags]
     print_rows(rows, args.output)
     return 0
@@ -106,7 +108,10 @@ def _trigger(args: argparse.Namespace) -> int:
     logical = parse_logical_date(args.logical_date)
     if logical is not None and args.replace_microseconds:
         logical = logical.replace(microsecond=0)
-    body: dict[str, Any] = {"logical_date": logical.isoformat() if logical is not None else None, "conf": conf}
+    body: dict[str, Any] = {
+        "logical_date": logical.isoformat() if logical is not None else None,
+        "conf": conf,
+    }
     if args.run_id:
         body["dag_run_id"] = args.run_id
     run = client(args).call("POST", f"/api/v2/dags/{quote(args.dag_id)}/dagRuns", body)
@@ -132,7 +137,9 @@ def _set_paused(args: argparse.Namespace) -> int:
     if args.treat_dag_id_as_regex:
         listing = "\n".join(d["dag_id"] for d in todo)
         verb = "pause" if args.paused else "unpause"
-        if not confirm(f"You are about to {verb} {len(todo)} DAGs:\n{listing}\n\nAre you sure? [y/n]", args.yes):
+        if not confirm(
+            f"You are about to {verb} {len(todo)} DAGs:\n{listing}\n\nAre you sure? [y/n]", args.yes
+        ):
             print("Operation cancelled by user", file=sys.stderr)
             return 0
     rows = []

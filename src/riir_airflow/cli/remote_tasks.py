@@ -55,7 +55,9 @@ def _states_for_dag_run(args: argparse.Namespace) -> int:
 def clear(args: argparse.Namespace) -> int:
     """`tasks clear DAG_ID ...` on the running system (parser in `cli.runs`)."""
     if args.run:
-        raise CommandError("--run is for the local store: on a running system the DAG's app reruns cleared tasks")
+        raise CommandError(
+            "--run is for the local store: on a running system the DAG's app reruns cleared tasks"
+        )
     dag_id = args.dag_id or args.target
     api = client(args)
     api.call("GET", f"/api/v2/dags/{quote(dag_id)}")
@@ -87,10 +89,12 @@ def clear(args: argparse.Namespace) -> int:
         return 0
     listing = "\n".join(
         f"<TaskInstance: {dag_id}.{ti['task_id']} {ti['dag_run_id']}"
-        f"{f' map_index={ti['map_index']}' if ti.get('map_index', -1) >= 0 else ''} [{ti.get('state')}]>"
+        f"{f' map_index={ti["map_index"]}' if ti.get('map_index', -1) >= 0 else ''} [{ti.get('state')}]>"
         for ti in selected
     )
-    if not confirm(f"You are about to clear these {len(selected)} tasks:\n{listing}\n\nAre you sure? [y/n]", args.yes):
+    if not confirm(
+        f"You are about to clear these {len(selected)} tasks:\n{listing}\n\nAre you sure? [y/n]", args.yes
+    ):
         print("Cancelled, nothing was cleared.")
         return 0
     cleared = api.call("POST", path, {**body, "dry_run": False})["task_instances"]

@@ -85,7 +85,9 @@ def read_mapping_file(path: str) -> dict[str, Any]:
         else:
             data = json.loads(text)
     except Exception as exc:  # noqa: BLE001 - JSON and YAML parse errors
-        raise CommandError(f"{path} is not valid {'YAML' if path.endswith(('.yaml', '.yml')) else 'JSON'}: {exc}") from None
+        raise CommandError(
+            f"{path} is not valid {'YAML' if path.endswith(('.yaml', '.yml')) else 'JSON'}: {exc}"
+        ) from None
     if not isinstance(data, dict):
         raise CommandError(f"{path} must hold one object ({{key: ...}})")
     return data
@@ -169,7 +171,9 @@ def bulk_create(api: Any, path: str, entities: list[dict[str, Any]], on_existenc
     if not entities:
         return {"success": [], "errors": []}
     answer = api.call(
-        "PATCH", path, {"actions": [{"action": "create", "entities": entities, "action_on_existence": on_existence}]}
+        "PATCH",
+        path,
+        {"actions": [{"action": "create", "entities": entities, "action_on_existence": on_existence}]},
     )
     result = (answer or {}).get("create") or {}
     return {"success": list(result.get("success") or []), "errors": list(result.get("errors") or [])}
@@ -194,7 +198,9 @@ def _export(args: argparse.Namespace) -> int:
             value = json.loads(value)
         except (TypeError, ValueError):
             pass
-        out[var["key"]] = {"value": value, "description": var["description"]} if var.get("description") else value
+        out[var["key"]] = (
+            {"value": value, "description": var["description"]} if var.get("description") else value
+        )
     write_text(args.file, json.dumps(out, sort_keys=True, indent=4) + "\n")
     if args.file != "-":
         print(f"{len(out)} variables successfully exported to {args.file}")
