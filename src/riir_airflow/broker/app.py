@@ -42,7 +42,7 @@ from riir_airflow.broker.public_routes import public_router
 from riir_airflow.broker.reaper import reap_forever
 from riir_airflow.broker.registry import Registry
 from riir_airflow.broker.settings import BrokerSettings
-from riir_airflow.broker.store_routes import store_router
+from riir_airflow.broker.store_routes import StoreFastPath, store_router
 
 __all__ = ["JsonFormatter", "configure_logging", "create_app"]
 
@@ -104,6 +104,7 @@ def create_app(
     app.include_router(store_router())
     app.include_router(app_router())
     app.include_router(__import__("riir_airflow.broker.api", fromlist=["api_router"]).api_router())
+    app.add_middleware(StoreFastPath)  # inside the limits: store calls skip FastAPI's routing
     app.add_middleware(
         LimitsMiddleware,
         max_request_bytes=settings.max_request_bytes,

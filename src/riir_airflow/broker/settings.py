@@ -13,8 +13,10 @@ Contract: `BrokerSettings.from_config(conf)` reads
   default 500) and `app_rate_burst` (default 1000), 429 beyond;
 - `[riir] app_bootstrap_secret`: a secret an app may present on its first registration to be
   issued a token scoped to the DAGs it registers (empty: bootstrap registration is off);
-- `[riir] token_cache_seconds` (default 1): how long a verified app token is trusted without
-  asking the registry again, i.e. how long a revocation may take to bite;
+- `[riir] token_cache_seconds` (default 10): how long a verified app or API token is trusted
+  without asking the registry again, i.e. how long a revocation made elsewhere (the CLI, another
+  replica) may take to bite. An app sends about one request a second: with a 1 s cache nearly
+  every request paid one more transaction to look its token up (bench/broker_load.py);
 - `[riir] command_recheck_seconds` (default 2): how often a parked long-poll looks for commands
   queued through another broker replica (in this process, queuing wakes it at once).
 """
@@ -43,7 +45,7 @@ class BrokerSettings:
     app_rate_limit: float = 500.0
     app_rate_burst: int = 1000
     app_bootstrap_secret: str = ""
-    token_cache_seconds: float = 1.0
+    token_cache_seconds: float = 10.0
     long_poll_max_seconds: float = 60.0
     command_recheck_seconds: float = 2.0
     reap_interval_seconds: float = 2.0
@@ -77,7 +79,7 @@ class BrokerSettings:
             "app_rate_limit": get("riir", "app_rate_limit", 500.0, float),
             "app_rate_burst": get("riir", "app_rate_burst", 1000, int),
             "app_bootstrap_secret": get("riir", "app_bootstrap_secret", ""),
-            "token_cache_seconds": get("riir", "token_cache_seconds", 1.0, float),
+            "token_cache_seconds": get("riir", "token_cache_seconds", 10.0, float),
             "command_recheck_seconds": get("riir", "command_recheck_seconds", 2.0, float),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

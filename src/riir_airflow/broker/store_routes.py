@@ -15,6 +15,12 @@ Contract of every store endpoint:
 Why raw bodies instead of FastAPI models: the codec already validates against the Store's own
 types, and skipping a second (pydantic) validation keeps a state update cheap (the load test in
 bench/ asks for thousands per second on two cores).
+
+`StoreFastPath` (installed by `create_app` inside the limits middleware) answers these same
+POSTs straight from the ASGI scope, with the same handlers and answers as the routes: FastAPI's
+route matching (a linear scan over every route), request wrappers and exception middlewares cost
+more than a whole state update's own work. The routes stay registered for the OpenAPI spec and
+serve the calls when the fast path is not installed.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -43,10 +50,11 @@ from riir_airflow.wire.messages import (
 )
 from riir_airflow.wire.store_ops import STORE_OPS, StoreOp, decode_args
 
-__all__ = ["error_answer", "handle_batch", "handle_call", "log_failure", "store_router"]
+__all__ = ["StoreFastPath", "error_answer", "handle_batch", "handle_call", "log_failure", "store_router"]
 
 log = logging.getLogger("riir_airflow.broker.store")
 Answer = tuple[int, bytes]
+BATCH_PATH = "/internal/v1/batch"
 
 
 def error_answer(status: int, kind: str, message: str) -> Answer:
@@ -72,10 +80,27 @@ def _classify(exc: BaseException) -> tuple[int, str, str]:
     return 500, "InternalError", f"{type(exc).__name__}: {exc}"
 
 
+def _fast_fence(ctx: BrokerContext) -> bool:
+    """Whether the store can check the fence itself: it offers `fenced_write` and its database
+    is the registry's (the lease rows are there)."""
+    db = getattr(ctx.store, "db", None)
+    return db is not None and db is getattr(ctx.registry, "db", None) and hasattr(ctx.store, "fenced_write")
+
+
 def _apply(ctx: BrokerContext, principal: Principal, op: StoreOp, args: Any, fencing: dict[str, int]) -> Any:
     """Decode, authorize, fence and run one call; its encoded result (raises on refusal)."""
     kwargs = decode_args(op, args)
     dags = authorize(principal, op, kwargs)
+    # The store applies an app's fenced write in one statement when it can; a refusal (or a case
+    # it does not handle) goes the general way below, which raises the precise error.
+    if (
+        op.write
+        and principal.is_app
+        and dags
+        and _fast_fence(ctx)
+        and ctx.store.fenced_write(op.name, kwargs, {d: fencing.get(d) for d in dags}, ctx.now())
+    ):
+        return encode(filter_result(principal, op, None), op.result)
     if op.write:
         with fenced(principal, ctx.registry, dags, fencing, ctx.now()):
             result = getattr(ctx.store, op.name)(**kwargs)
@@ -173,5 +198,63 @@ def store_router() -> APIRouter:
         body = await request.body()
         return _json(await run_in_threadpool(handle_batch, ctx, request.headers.get("authorization"), body))
 
-    router.add_api_route("/internal/v1/batch", batch, methods=["POST"], name="store_batch")
+    router.add_api_route(BATCH_PATH, batch, methods=["POST"], name="store_batch")
     return router
+
+
+class StoreFastPath:
+    """ASGI middleware serving `POST` store calls and batches without FastAPI's routing (see the
+    module docstring); every other request goes on to `app`. The broker's `BrokerContext` is
+    read from the Starlette app in the scope (`scope["app"].state.broker`)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._ops: dict[str, StoreOp | None] = {op.path: op for op in STORE_OPS.values()}
+        self._ops[BATCH_PATH] = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root + "/"):
+            path = path[len(root) :]
+        if path not in self._ops:
+            await self.app(scope, receive, send)
+            return
+        op = self._ops[path]
+        ctx: BrokerContext = scope["app"].state.broker
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+                break
+        body = await _read_body(receive)
+        if op is None:
+            status, content = await anyio.to_thread.run_sync(handle_batch, ctx, authorization, body)
+        else:
+            status, content = await anyio.to_thread.run_sync(handle_call, ctx, op, authorization, body)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-length", str(len(content)).encode()),
+                    (b"content-type", b"application/json"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)

@@ -17,6 +17,10 @@ Contract:
   normal exit, rolled back on an exception. `transaction()` is `tx(write=True)`.
 - On SQLite a write transaction starts with BEGIN IMMEDIATE (see `engine.WRITE`), so every
   read-then-write block is serialized against other writers instead of failing on lock upgrade.
+- `single_statement()` (PostgreSQL, outside any `tx()`): a pooled connection in autocommit mode
+  for a block that runs exactly one statement. That statement is its own transaction (atomic,
+  its row locks held until it ends), without the BEGIN and COMMIT round trips: the broker's
+  one-statement fenced write (`store_fenced.py`) is one round trip.
 """
 
 from __future__ import annotations
@@ -64,6 +68,14 @@ class Database:
                     yield conn
                 finally:
                     self._current.reset(token)
+
+    @contextmanager
+    def single_statement(self) -> Iterator[sa.Connection]:
+        """A connection in autocommit mode for one statement (see the module docstring)."""
+        if self._current.get() is not None:
+            raise RuntimeError("single_statement() inside a transaction would not be atomic with it")
+        with self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:

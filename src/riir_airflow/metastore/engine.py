@@ -15,7 +15,12 @@ Contract:
     read-then-write transaction takes the write lock up front and concurrent writers queue on the
     busy timeout instead of failing with "database is locked" on lock upgrade.
   * PostgreSQL: a pool sized from `[database] sql_alchemy_pool_size` / `_max_overflow` /
-    `_pool_recycle`, with pre-ping (a restarted server costs one retry, not an error).
+    `_pool_recycle`, last-in first-out (a busy broker keeps reusing a few warm connections).
+    A connection is pinged at checkout only when it sat idle in the pool for more than
+    `PING_AFTER_IDLE_S` (a restarted server costs one silent reconnect, not an error): a ping per
+    checkout (SQLAlchemy's `pool_pre_ping`) is one more round trip on every broker request, and
+    a connection that was in use a moment ago is known to be alive. `pool_pre_ping` in
+    `sql_alchemy_engine_args` still switches the ping-every-checkout behaviour on.
   * `[database] sql_alchemy_engine_args` (JSON) is passed on to SQLAlchemy.
 """
 
@@ -23,19 +28,23 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
-__all__ = ["WRITE", "create_engine", "database_url", "normalize_url", "safe_url"]
+__all__ = ["PING_AFTER_IDLE_S", "WRITE", "create_engine", "database_url", "normalize_url", "safe_url"]
 
 log = logging.getLogger(__name__)
 
 # Execution option that makes a SQLite transaction take the write lock at BEGIN.
 WRITE = "riir_write"
 _SQLITE_BUSY_TIMEOUT_S = 30.0
+# A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_S = 2.0
+_LAST_USED = "riir_last_used"
 
 
 def _conf(config: Any = None) -> Any:
@@ -95,16 +104,45 @@ def create_engine(url: str | sa.URL | None = None, *, config: Any = None, **kwar
         return _sqlite_engine(parsed, {**args, **kwargs})
     cfg = _conf(config)
     pooled = {
-        "pool_pre_ping": True,
         "pool_size": cfg.getint("database", "sql_alchemy_pool_size", fallback=5),
         "max_overflow": cfg.getint("database", "sql_alchemy_max_overflow", fallback=10),
         "pool_recycle": cfg.getint("database", "sql_alchemy_pool_recycle", fallback=1800),
+        "pool_use_lifo": True,
     }
     merged = {**pooled, **args, **kwargs}
     if merged.get("poolclass") in (sa.NullPool, sa.StaticPool):  # pools without a size
         merged.pop("pool_size")
         merged.pop("max_overflow")
-    return sa.create_engine(parsed, **merged)
+        merged.pop("pool_use_lifo")
+    engine = sa.create_engine(parsed, **merged)
+    if not merged.get("pool_pre_ping") and merged.get("poolclass") is not sa.NullPool:
+        _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: sa.Engine) -> None:
+    """Ping a pooled connection at checkout if it was idle for more than PING_AFTER_IDLE_S; a
+    dead one is replaced by a fresh connection (SQLAlchemy's pessimistic disconnect handling)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_LAST_USED, 0.0) <= PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # any failure means the connection is unusable
+            raise sa.exc.DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
+        if alive is False:
+            raise sa.exc.DisconnectionError("pooled connection failed its ping")
 
 
 def _sqlite_engine(url: sa.URL, args: dict[str, Any]) -> sa.Engine:

@@ -47,6 +47,7 @@ from riir_airflow.metastore.database import Database
 from riir_airflow.metastore.engine import create_engine
 from riir_airflow.metastore.store_assets import AssetMethods
 from riir_airflow.metastore.store_data import DataMethods
+from riir_airflow.metastore.store_fenced import fenced_put_task_instances
 from riir_airflow.sdk.state import DagRunState, TaskInstanceState
 from riir_airflow.store.records import (
     DagRunAlreadyExists,
@@ -266,6 +267,22 @@ class MetastoreStore(DataMethods, AssetMethods):
                 self._require_run(conn, dag_id, run_id)
             _upsert_many(conn, t.task_instance, list(current.values()), tuple(TI_KEY))
             _upsert_many(conn, t.task_instance_history, list(history.values()), (*TI_KEY, "try_number"))
+
+    def fenced_write(
+        self, op: str, kwargs: dict[str, Any], fencing: dict[str, int | None], now: datetime.datetime
+    ) -> bool | None:
+        """Apply an app's fenced write in one statement where this store knows how (today:
+        `put_task_instances` of one run, on PostgreSQL): True if applied, False if the fence or the
+        run check refused it (nothing written), None if not attempted. The broker then takes the
+        general path (`scopes.fenced` + the method), which raises the precise error; see
+        `store_fenced.py`. The lease is the registry's row in this same database: only for a
+        broker whose registry shares this store's `Database`."""
+        if op != "put_task_instances" or len(fencing) != 1 or self.db.in_transaction():
+            return None
+        ((_dag_id, token),) = fencing.items()
+        return fenced_put_task_instances(
+            self.db.single_statement, self.engine.dialect, kwargs["records"], token, to_utc(now)
+        )
 
     def get_task_instances(self, dag_id: str, run_id: str) -> list[TaskInstanceRecord]:
         """Every task instance of the run, ordered by (task_id, map_index)."""

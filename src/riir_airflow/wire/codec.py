@@ -88,93 +88,255 @@ def _optional_inner(tp: Any) -> tuple[bool, Any]:
 
 def encode(value: Any, tp: Any) -> Any:
     """`value` (of type `tp`) as JSON-compatible data; see the module docstring."""
-    if tp is Any:
-        return value
-    optional, tp = _optional_inner(tp)
-    if value is None:
-        if optional or tp is _NONE_TYPE:
-            return None
-        raise WireError(f"None where {tp!r} is required")
-    origin = typing.get_origin(tp) or tp
-    if origin in _SEQUENCE_ORIGINS:
-        (item,) = typing.get_args(tp)[:1] or (Any,)
-        if isinstance(value, (str, bytes)):
-            raise WireError(f"a string where a sequence of {item!r} is expected")
-        return [encode(v, item) for v in value]
-    if origin in (dict, Mapping):
-        args = typing.get_args(tp)
-        item = args[1] if len(args) == 2 else Any
-        return {str(k): encode(v, item) for k, v in value.items()}
-    if isinstance(tp, type):
-        if issubclass(tp, datetime.datetime):
-            return encode_datetime(value)
-        if issubclass(tp, enum.Enum):
-            return tp(value).value
-        if dataclasses.is_dataclass(tp):
-            return {name: encode(getattr(value, name), ftp) for name, ftp, _ in record_fields(tp)}
-        if tp in (str, int, float, bool):
-            return value
-    raise TypeError(f"type {tp!r} has no wire encoding")
+    return _encoder(tp)(value)
 
 
 def decode(data: Any, tp: Any) -> Any:
     """JSON-compatible `data` as a value of type `tp`; WireError when it does not fit."""
+    return _decoder(tp)(data)
+
+
+# Each type gets its encoder and decoder built once, as closures over the converters of the
+# types it contains: walking `typing` introspection per value cost more than the conversion
+# itself, and the broker decodes every state update it receives (bench/broker_load.py).
+Convert = typing.Callable[[Any], Any]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _unsupported(tp: Any, what: str) -> Convert:
+    return _raiser(TypeError, f"type {tp!r} has no wire {what}")
+
+
+_IN_PROGRESS: set[tuple[Any, Any]] = set()
+
+
+def _building(build: Any, factory: Any, tp: Any) -> Convert:
+    """`build(tp)`; while it runs, `tp` is marked, and a nested use of `tp` (a record type that
+    contains itself) gets a converter that looks `factory(tp)` up on first use instead of
+    recursing forever."""
+    mark = (build, tp)
+    if mark in _IN_PROGRESS:
+        resolved: list[Convert] = []
+
+        def convert(value: Any) -> Any:
+            if not resolved:
+                resolved.append(factory(tp))
+            return resolved[0](value)
+
+        return convert
+    _IN_PROGRESS.add(mark)
+    try:
+        return build(tp)
+    finally:
+        _IN_PROGRESS.discard(mark)
+
+
+@functools.cache
+def _encoder(tp: Any) -> Convert:
     if tp is Any:
-        return data
-    optional, tp = _optional_inner(tp)
-    if data is None:
-        if optional or tp is _NONE_TYPE:
-            return None
-        raise WireError(f"null where {tp!r} is required")
+        return _identity
+    try:
+        optional, inner = _optional_inner(tp)
+    except TypeError as exc:
+        return _raiser(TypeError, str(exc))
+    convert = _building(_encoder_of, _encoder, inner)
+    if optional or inner is _NONE_TYPE:
+
+        def encode_optional(value: Any) -> Any:
+            return None if value is None else convert(value)
+
+        return encode_optional
+    required = f"None where {inner!r} is required"
+
+    def encode_required(value: Any) -> Any:
+        if value is None:
+            raise WireError(required)
+        return convert(value)
+
+    return encode_required
+
+
+def _raiser(kind: type[Exception], message: str) -> Convert:
+    def fail(_value: Any) -> Any:
+        raise kind(message)
+
+    return fail
+
+
+def _encoder_of(tp: Any) -> Convert:
+    """The encoder of a non-optional type, for non-None values."""
     origin = typing.get_origin(tp) or tp
     if origin in _SEQUENCE_ORIGINS:
         (item,) = typing.get_args(tp)[:1] or (Any,)
-        if not isinstance(data, list):
-            raise WireError(f"expected a list of {item!r}, got {type(data).__name__}")
-        values = [decode(v, item) for v in data]
-        return tuple(values) if origin is tuple else values
+        item_encode = _encoder(item)
+        not_string = f"a string where a sequence of {item!r} is expected"
+
+        def encode_sequence(value: Any) -> Any:
+            if isinstance(value, (str, bytes)):
+                raise WireError(not_string)
+            return [item_encode(v) for v in value]
+
+        return encode_sequence
     if origin in (dict, Mapping):
         args = typing.get_args(tp)
-        item = args[1] if len(args) == 2 else Any
-        if not isinstance(data, dict):
-            raise WireError(f"expected an object, got {type(data).__name__}")
-        return {k: decode(v, item) for k, v in data.items()}
+        value_encode = _encoder(args[1] if len(args) == 2 else Any)
+
+        def encode_mapping(value: Any) -> Any:
+            return {str(k): value_encode(v) for k, v in value.items()}
+
+        return encode_mapping
     if isinstance(tp, type):
         if issubclass(tp, datetime.datetime):
-            if not isinstance(data, str):
-                raise WireError(f"expected ISO datetime text, got {data!r}")
-            return decode_datetime(data)
+            return encode_datetime
         if issubclass(tp, enum.Enum):
-            try:
-                return tp(data)
-            except ValueError as exc:
-                raise WireError(str(exc)) from None
+            return lambda value: tp(value).value
         if dataclasses.is_dataclass(tp):
-            return _decode_record(data, tp)
-        return _decode_scalar(data, tp)
-    raise TypeError(f"type {tp!r} has no wire decoding")
+            return _record_encoder(tp)
+        if tp in (str, int, float, bool):
+            return _identity
+    return _unsupported(tp, "encoding")
 
 
-def _decode_record(data: Any, tp: type) -> Any:
-    if not isinstance(data, dict):
-        raise WireError(f"expected an object for {tp.__name__}, got {type(data).__name__}")
-    kwargs: dict[str, Any] = {}
-    for name, ftp, required in record_fields(tp):
-        if name in data:
-            kwargs[name] = decode(data[name], ftp)
-        elif required:
-            raise WireError(f"{tp.__name__} without its required field {name!r}")
-    return tp(**kwargs)
+def _record_encoder(tp: type) -> Convert:
+    fields = [(name, _encoder(ftp)) for name, ftp, _ in record_fields(tp)]
+
+    def encode_record(value: Any) -> Any:
+        return {name: convert(getattr(value, name)) for name, convert in fields}
+
+    return encode_record
 
 
-def _decode_scalar(data: Any, tp: type) -> Any:
+@functools.cache
+def _decoder(tp: Any) -> Convert:
+    if tp is Any:
+        return _identity
+    try:
+        optional, inner = _optional_inner(tp)
+    except TypeError as exc:
+        return _raiser(TypeError, str(exc))
+    convert = _building(_decoder_of, _decoder, inner)
+    if optional or inner is _NONE_TYPE:
+
+        def decode_optional(data: Any) -> Any:
+            return None if data is None else convert(data)
+
+        return decode_optional
+    required = f"null where {inner!r} is required"
+
+    def decode_required(data: Any) -> Any:
+        if data is None:
+            raise WireError(required)
+        return convert(data)
+
+    return decode_required
+
+
+def _decoder_of(tp: Any) -> Convert:
+    """The decoder of a non-optional type, for non-None data."""
+    origin = typing.get_origin(tp) or tp
+    if origin in _SEQUENCE_ORIGINS:
+        (item,) = typing.get_args(tp)[:1] or (Any,)
+        item_decode = _decoder(item)
+        as_tuple = origin is tuple
+
+        def decode_sequence(data: Any) -> Any:
+            if not isinstance(data, list):
+                raise WireError(f"expected a list of {item!r}, got {type(data).__name__}")
+            values = [item_decode(v) for v in data]
+            return tuple(values) if as_tuple else values
+
+        return decode_sequence
+    if origin in (dict, Mapping):
+        args = typing.get_args(tp)
+        value_decode = _decoder(args[1] if len(args) == 2 else Any)
+
+        def decode_mapping(data: Any) -> Any:
+            if not isinstance(data, dict):
+                raise WireError(f"expected an object, got {type(data).__name__}")
+            return {k: value_decode(v) for k, v in data.items()}
+
+        return decode_mapping
+    if isinstance(tp, type):
+        if issubclass(tp, datetime.datetime):
+
+            def decode_dt(data: Any) -> Any:
+                if not isinstance(data, str):
+                    raise WireError(f"expected ISO datetime text, got {data!r}")
+                return decode_datetime(data)
+
+            return decode_dt
+        if issubclass(tp, enum.Enum):
+
+            def decode_enum(data: Any) -> Any:
+                try:
+                    return tp(data)
+                except ValueError as exc:
+                    raise WireError(str(exc)) from None
+
+            return decode_enum
+        if dataclasses.is_dataclass(tp):
+            return _record_decoder(tp)
+        return _scalar_decoder(tp)
+    return _unsupported(tp, "decoding")
+
+
+def _record_decoder(tp: type) -> Convert:
+    fields = [(name, _decoder(ftp), required) for name, ftp, required in record_fields(tp)]
+    name_of = tp.__name__
+
+    def decode_record(data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise WireError(f"expected an object for {name_of}, got {type(data).__name__}")
+        kwargs: dict[str, Any] = {}
+        for name, convert, required in fields:
+            if name in data:
+                kwargs[name] = convert(data[name])
+            elif required:
+                raise WireError(f"{name_of} without its required field {name!r}")
+        return tp(**kwargs)
+
+    return decode_record
+
+
+def _scalar_decoder(tp: type) -> Convert:
     # bool is an int in Python but not on the wire; an int is a fine float.
-    if tp is bool and isinstance(data, bool):
-        return data
-    if tp is int and isinstance(data, int) and not isinstance(data, bool):
-        return data
-    if tp is float and isinstance(data, (int, float)) and not isinstance(data, bool):
-        return float(data)
-    if tp is str and isinstance(data, str):
-        return data
-    raise WireError(f"expected {tp.__name__}, got {data!r}")
+    if tp is bool:
+
+        def decode_bool(data: Any) -> Any:
+            if data is True or data is False:
+                return data
+            raise WireError(f"expected bool, got {data!r}")
+
+        return decode_bool
+    if tp is int:
+
+        def decode_int(data: Any) -> Any:
+            if type(data) is int or (isinstance(data, int) and not isinstance(data, bool)):
+                return data
+            raise WireError(f"expected int, got {data!r}")
+
+        return decode_int
+    if tp is float:
+
+        def decode_float(data: Any) -> Any:
+            if isinstance(data, (int, float)) and not isinstance(data, bool):
+                return float(data)
+            raise WireError(f"expected float, got {data!r}")
+
+        return decode_float
+    if tp is str:
+
+        def decode_str(data: Any) -> Any:
+            if isinstance(data, str):
+                return data
+            raise WireError(f"expected str, got {data!r}")
+
+        return decode_str
+
+    def decode_other(data: Any) -> Any:
+        raise WireError(f"expected {tp.__name__}, got {data!r}")
+
+    return decode_other
