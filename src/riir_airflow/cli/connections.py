@@ -158,9 +158,9 @@ def _add(args: argparse.Namespace) -> int:
     if api.call("GET", _path(args.conn_id), ok_missing=True) is not None:
         raise CommandError(f"A connection with `conn_id`={args.conn_id} already exists.")
     api.call("POST", "/api/v2/connections", _body(args.conn_id, conn))
-    masked = Connection(conn_id=conn.conn_id, conn_type=conn.conn_type, host=conn.host, login=conn.login,
-                        password="******" if conn.password else None, schema=conn.schema, port=conn.port)  # fmt: skip
-    print(f"Successfully added `conn_id`={args.conn_id} : {masked.get_uri()}")
+    secret = "******" if conn.password else ""
+    masked = f"{conn.conn_type}://{conn.login or ''}:{secret}@{conn.host or ''}:{conn.port or ''}/{conn.schema or ''}"
+    print(f"Successfully added `conn_id`={args.conn_id} : {masked}")
     return 0
 
 

@@ -19,6 +19,13 @@ def add_output_argument(parser: Any, default: str = "table") -> None:
     )
 
 
+def _cell(value: Any) -> str:
+    """A table cell: lists and mappings as JSON (not Python's repr), the rest as str()."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
 def print_rows(rows: Sequence[dict[str, Any]], output: str) -> None:
     if output == "json":
         print(json.dumps(list(rows), default=str))
@@ -35,7 +42,7 @@ def print_rows(rows: Sequence[dict[str, Any]], output: str) -> None:
         print("No data found")
         return
     columns = list(rows[0])
-    cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+    cells = [[_cell(row.get(c, "")) for c in columns] for row in rows]
     if output == "plain":
         for line in cells:
             print("\t".join(line))
