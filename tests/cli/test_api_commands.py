@@ -361,6 +361,12 @@ def test_without_a_running_system_dags_list_report_and_tasks_list_read_the_dags_
     assert riir(env, "tasks", "list", "in_folder").stdout == "t\n"
     report = json.loads(riir(env, "dags", "report", "-o", "json").stdout)
     assert [(r["file"], r["dag_num"], r["task_num"]) for r in report] == [(str(folder / "here.py"), 1, 1)]
+    # a standalone that stopped (its pid is gone) is no running system
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    info = {"api_url": system.url, "username": "admin", "password": "admin-pw", "pid": dead.pid}
+    (tmp_path / "riir-standalone.json").write_text(json.dumps(info))
+    assert [d["dag_id"] for d in json.loads(riir(env, "dags", "list", "-o", "json").stdout)] == ["in_folder"]
     # --local: the same with a running system configured
     configured = {**env, "RIIR_API_URL": system.url}
     local = json.loads(riir(configured, "dags", "list", "--local", "-o", "json").stdout)

@@ -11,8 +11,9 @@ So on the machine that runs `standalone` the CLI works with no login, as Airflow
 Errors come back as `CommandError` with the API's `detail`; nothing is retried blindly.
 
 `running_system_configured()` says whether any of those addresses is set (not just the
-`[api]` default): the commands that have a local meaning too (`dags list`, `dags list-runs`,
-`tasks list`, `tasks clear`, `dags report`) then go to the running system by default.
+`[api]` default; the standalone file only while its process lives): the commands that have a
+local meaning too (`dags list`, `dags list-runs`, `tasks list`, `tasks clear`, `dags report`)
+then go to the running system by default.
 """
 
 from __future__ import annotations
@@ -57,9 +58,26 @@ def running_system_configured(api_url: str | None = None) -> bool:
         api_url
         or os.environ.get("RIIR_API_URL")
         or os.environ.get("RIIR_BROKER_URL")
-        or _standalone_info().get("api_url")
+        or _standalone_running()
         or conf.get("riir", "broker_url", fallback="")
     )
+
+
+def _standalone_running() -> bool:
+    """The standalone file names an API and its process (when it says which) is alive."""
+    info = _standalone_info()
+    if not info.get("api_url"):
+        return False
+    pid = info.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, another user's
+        return True
+    return True
 
 
 class ApiClient:
