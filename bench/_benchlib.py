@@ -383,11 +383,22 @@ def http_json(
         return status, text
 
 
+def _start_ticks(pid: int) -> int | None:
+    """When ``pid`` started (field 22 of /proc/PID/stat): tells a process from a later one that reuses its pid."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def stop_process_group(proc: subprocess.Popen, grace: float = 20.0) -> None:
     """SIGTERM the process group ``proc`` leads (started with ``start_new_session=True``), wait up
-    to ``grace`` seconds, then SIGKILL whatever of the group is left. Touches nothing else."""
+    to ``grace`` seconds, then SIGKILL whatever of the group is left, and any descendant of
+    ``proc`` seen before the SIGTERM that still lives (children in sessions of their own)."""
     import signal
 
+    before = [(p, _start_ticks(p)) for p, parent in process_tree(proc.pid) if parent is not None]
     try:
         pgid = os.getpgid(proc.pid)
     except ProcessLookupError:
@@ -416,10 +427,15 @@ def stop_process_group(proc: subprocess.Popen, grace: float = 20.0) -> None:
     if proc.poll() is None:
         proc.kill()
         proc.wait()
+    for p, ticks in before:
+        if ticks is not None and _start_ticks(p) == ticks:  # the same process, not a reused pid
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(p, signal.SIGKILL)
 
 
 class PssTimeline:
-    """Samples, every ``interval`` s from a thread, the summed tree PSS of named groups of processes.
+    """Samples from a thread, every ``interval`` s (longer when one sample takes long), the summed
+    tree PSS of named groups of processes.
 
     ``groups`` maps a name to a callable returning the root pids of that group now (called at each
     sample; it may cache). Each sample keeps (time.time(), {group: KiB}, {group: address spaces});
@@ -431,6 +447,7 @@ class PssTimeline:
         self.groups = groups
         self.interval = interval
         self.samples: list[tuple[float, dict[str, int], dict[str, int]]] = []
+        self.busy_s = 0.0  # time spent sampling
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -456,9 +473,14 @@ class PssTimeline:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            t = time.perf_counter()
             with contextlib.suppress(Exception):  # a sampler must not die on a vanished process
                 self.sample()
-            self._stop.wait(self.interval)
+            took = time.perf_counter() - t
+            self.busy_s += took
+            # reading smaps_rollup of dozens of large processes costs CPU: never more than a third
+            # of one core, so that a big system is not slowed down by being measured
+            self._stop.wait(max(self.interval, 2 * took))
 
     def peak(self, groups: list[str] | None = None, since: float = 0.0, until: float = float("inf")) -> dict:
         """{"kib", "procs", "samples"}: the largest sum over ``groups`` (default all) in the window."""

@@ -16,7 +16,8 @@ Per (case, side, repetition) a **fresh system** is started with only that case's
 DAGs folder, on 127.0.0.1 only:
 
 * riir:    ``riir-airflow standalone DAGS --port P`` with a fresh ``AIRFLOW_HOME`` (broker on the
-           embedded SQLite, one app per DAG file). Ready when ``$AIRFLOW_HOME/riir-standalone.json``
+           embedded SQLite, one app per DAG file), ``dags_are_paused_at_creation = False`` and
+           everything else at its default (parallelism per app: the number of cores). Ready when ``$AIRFLOW_HOME/riir-standalone.json``
            exists and ``GET /internal/v1/apps`` lists the DAG. Trigger: ``POST /api/v2/dags/{id}/dagRuns``
            ``{"logical_date": null}`` (JWT from ``POST /auth/token``), or where the public route is
            not there (404/405) the internal ``POST /internal/v1/commands`` trigger_run command.
@@ -70,6 +71,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -200,6 +202,9 @@ def figures_of(case: Case, t_trigger: float, run: dict, tis: list[dict]) -> dict
             continue
         lat.append(start[task] - max(ends))
     starts = [s for s in start.values() if s is not None]
+    runs = [end[t] - start[t] for t in start if start[t] is not None and end.get(t) is not None]
+    sink = max((t for t in case.upstreams if start.get(t) is not None), key=lambda t: start[t], default=None)
+    sink_ends = [end.get(u) for u in case.upstreams.get(sink, [])]
     t2f = run["end"] - t_trigger if run.get("end") is not None else None
     return {
         "trigger_to_finish_s": t2f,
@@ -207,6 +212,8 @@ def figures_of(case: Case, t_trigger: float, run: dict, tis: list[dict]) -> dict
         "t2t_median_ms": statistics.median(lat) * 1000 if lat else None,
         "t2t_max_ms": max(lat) * 1000 if lat else None,
         "t2t_edges": len(lat),
+        "t2t_last_ms": (start[sink] - max(sink_ends)) * 1000 if sink and None not in sink_ends else None,
+        "task_run_ms": statistics.median(runs) * 1000 if runs else None,
         "per_task_ms": t2f / case.n_tasks * 1000 if t2f is not None else None,
         "n_tis": len(tis),
         "states": dict(Counter(t["state"] for t in tis)),
@@ -267,7 +274,7 @@ class RiirSystem:
     def start(self) -> None:
         riir_bin = bl.riir_python().parent / "riir-airflow"
         cmd = [str(riir_bin), "standalone", str(self.dags), "--port", str(self.port)]
-        env = bl.clean_env(AIRFLOW_HOME=str(self.home))
+        env = bl.clean_env(AIRFLOW_HOME=str(self.home), AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False")
         self.proc = spawn(cmd, env, self.log, self.home)
 
     def pss_groups(self) -> dict:
@@ -281,11 +288,12 @@ class RiirSystem:
     def wait_ready(self, dag_id: str) -> None:
         info_file = self.home / "riir-standalone.json"
 
-        def info():
+        def info():  # the file holds secrets from the start; api_url and pid once the broker answers
             try:
-                return json.loads(info_file.read_text())
+                data = json.loads(info_file.read_text())
             except (OSError, json.JSONDecodeError):
                 return None
+            return data if data.get("api_url") and data.get("pid") else None
 
         data = wait_for("riir-standalone.json", info, READY_TIMEOUT_S, self.alive)
         self.api = data["api_url"].rstrip("/")
@@ -303,6 +311,9 @@ class RiirSystem:
             return st == 200 and dag_id in json.dumps(body)
 
         wait_for(f"an app serving {dag_id} in /internal/v1/apps", registered, READY_TIMEOUT_S, self.alive)
+        st, body = bl.http_json("GET", f"{self.api}/api/v2/dags/{dag_id}", token=self.token)
+        if st == 200 and isinstance(body, dict) and body.get("is_paused") is not False:
+            raise RunFailed(f"{dag_id} is registered but paused: {str(body)[:200]}")
 
     def trigger(self, dag_id: str) -> tuple[float, str | None]:
         """(time just before the request, run_id or None if only the internal command was sent)."""
@@ -623,6 +634,9 @@ def run_one(system, case: Case, timeout: float, settle: float, keep_logs: Path |
         r["peak_procs"] = peak["procs"]
         r["pss_samples"] = peak["samples"]
         r["idle_pss_mib"] = idle["kib"] / 1024 if idle["samples"] else None
+        r["idle_procs"] = idle["procs"]
+        r["pss_mean_period_s"] = (t_end - t0) / peak["samples"] if peak["samples"] else None
+        r["pss_sampler_busy_s"] = timeline.busy_s
         if "postgres" in system.pss_groups():
             both = timeline.peak(["system", "postgres"], t0, t_end + 0.05)
             r["peak_pss_with_db_mib"] = both["kib"] / 1024 if both["samples"] else None
@@ -651,13 +665,19 @@ METRICS = [
     ("trigger_to_first_start_s", "trigger to first task start", " s", 3),
     ("t2t_median_ms", "task-to-task latency, median", " ms", 1),
     ("t2t_max_ms", "task-to-task latency, max", " ms", 1),
+    ("t2t_last_ms", "latency of the last edge (b: the join)", " ms", 1),
+    ("task_run_ms", "task start to end, median", " ms", 1),
     ("per_task_ms", "per-task overhead (t2f / tasks)", " ms", 1),
     ("peak_pss_mib", "peak PSS, all processes", " MiB", 1),
     ("idle_pss_mib", "idle PSS before the trigger", " MiB", 1),
     ("peak_pss_with_db_mib", "peak PSS incl. PostgreSQL backends", " MiB", 1),
     ("peak_procs", "address spaces at the peak", "", 0),
+    ("idle_procs", "address spaces when idle", "", 0),
+    ("pss_mean_period_s", "PSS sampling period during the run", " s", 2),
     ("startup_s", "start to ready (not timed)", " s", 1),
 ]
+
+NO_RATIO = ("startup_s", "peak_procs", "idle_procs", "pss_mean_period_s")
 
 
 def summarize(runs: list[dict]) -> dict:
@@ -697,6 +717,8 @@ def main() -> int:
     ap.add_argument("--keep-logs", type=Path, help="copy every component's log to this folder")
     ap.add_argument("--keep-dags", type=Path, help="write the generated (riir) DAG files to this folder")
     args = ap.parse_args()
+    # a SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so every started system is torn down
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     cases = [CASES[k.strip()] for k in args.cases.split(",") if k.strip()]
     bl.machine_info()
@@ -801,7 +823,7 @@ def main() -> int:
                 rr = bl.ratio(
                     summary[case.key]["riir"][key]["median"], summary[case.key]["airflow"][key]["median"]
                 )
-                row.append(bl.fmt(rr, "", 3) if key not in ("startup_s", "peak_procs") else "")
+                row.append(bl.fmt(rr, "", 3) if key not in NO_RATIO else "")
             rows.append(row)
         rows.append(
             ["runs succeeded"] + [f"{summary[case.key][s]['ok']}/{summary[case.key][s]['n']}" for s in sides]
