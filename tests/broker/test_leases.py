@@ -108,14 +108,24 @@ def test_write_without_any_lease_is_409(broker: Broker) -> None:
     assert broker.client().list_dag_runs("dag_a") == []
 
 
-def test_write_with_an_expired_lease_nobody_took_is_409_until_renewed(broker: Broker) -> None:
+def test_an_expired_lease_nobody_took_keeps_its_token_for_writes_and_renewal(broker: Broker) -> None:
+    # The holder could not reach the broker for longer than the TTL: no other app took over, so
+    # its writes in flight (and its workers') still pass, and renewing keeps the same token.
     app = _replica(broker)
-    app.acquire_lease("dag_a")
+    token = app.acquire_lease("dag_a").fencing_token
     broker.clock.advance(datetime.timedelta(seconds=TTL + 1))
-    with pytest.raises(StaleFencingToken):
-        app.create_dag_run(_run())
-    assert app.acquire_lease("dag_a").held
     app.create_dag_run(_run())
+    assert app.acquire_lease("dag_a").fencing_token == token
+
+
+def test_an_expired_lease_taken_by_another_app_refuses_the_old_holder(broker: Broker) -> None:
+    old, new = _replica(broker), _replica(broker)
+    old.acquire_lease("dag_a")
+    broker.clock.advance(datetime.timedelta(seconds=TTL + 1))
+    assert new.acquire_lease("dag_a").held
+    with pytest.raises(StaleFencingToken):
+        old.create_dag_run(_run())
+    assert broker.client().list_dag_runs("dag_a") == []
 
 
 def test_reads_need_no_lease(broker: Broker) -> None:

@@ -7,6 +7,8 @@ Routes (all under /internal/v1, bodies are `riir_airflow.wire.messages`):
   DAGs are paused and each DAG's code version.
 - `POST /apps/{app_id}/heartbeat` (-> HeartbeatResponse): 404 unknown app, 410 `AppGone` once
   the broker declared it gone (it must register again; its leases are lost).
+- `POST /apps/{app_id}/deregister` (204): the app leaves after a drain; gone at once, leases
+  released (no zombie handling: it handed back what it ran).
 - `POST /leases/acquire` and `/leases/renew` (LeaseRequest -> LeaseGrant): the same call; the
   grant says whether the caller holds the lease and with which fencing token. A standby gets
   `held=false` and the current holder, and simply asks again later. `POST /leases/release`.
@@ -119,6 +121,14 @@ def heartbeat(ctx: BrokerContext, principal: Principal, app_id: str) -> Heartbea
     if app is None or app.state is not AppState.ALIVE:
         raise ApiError(410, "AppGone", f"app {app_id!r} was declared gone; register again")
     return HeartbeatResponse(app_id=app_id, state=app.state, server_time=now)
+
+
+def deregister(ctx: BrokerContext, principal: Principal, app_id: str) -> None:
+    """The app leaves (it drained): gone now, leases released. Its task instances are not
+    zombies: a drained app has handed back what it ran."""
+    _live_app(ctx, principal, app_id)
+    ctx.registry.mark_gone(app_id, ctx.now())
+    log.info("app deregistered app_id=%s", app_id)
 
 
 def acquire(ctx: BrokerContext, principal: Principal, req: LeaseRequest) -> LeaseGrant:
@@ -263,6 +273,9 @@ def app_router() -> APIRouter:
     async def heartbeat_route(request: Request, app_id: str) -> Response:
         return await serve_message(request, lambda ctx, p, _: heartbeat(ctx, p, app_id), None)
 
+    async def deregister_route(request: Request, app_id: str) -> Response:
+        return await serve_message(request, lambda ctx, p, _: deregister(ctx, p, app_id), None)
+
     async def acquire_route(request: Request) -> Response:
         response = await serve_message(request, acquire, LeaseRequest)
         if response.status_code == 200:
@@ -288,6 +301,7 @@ def app_router() -> APIRouter:
 
     router.add_api_route("/apps/register", register_route, methods=["POST"], status_code=201)
     router.add_api_route("/apps/{app_id}/heartbeat", heartbeat_route, methods=["POST"])
+    router.add_api_route("/apps/{app_id}/deregister", deregister_route, methods=["POST"])
     router.add_api_route("/apps/{app_id}/commands", poll_commands, methods=["GET"])
     router.add_api_route("/leases/acquire", acquire_route, methods=["POST"])
     router.add_api_route("/leases/renew", acquire_route, methods=["POST"])

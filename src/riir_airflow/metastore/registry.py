@@ -209,7 +209,9 @@ class MetastoreRegistry(DagMethods, PoolMethods, CommandMethods, TokenMethods, U
             )
             row = self._lease_row(conn, dag_id, lock="update")
             live = row["app_id"] is not None and row["expires_at"] is not None and row["expires_at"] > now
-            if live and row["app_id"] == app_id:
+            if row["app_id"] == app_id:
+                # Renewed, or resumed by its holder after it expired unclaimed (the app could not
+                # reach the broker for a while): the same token, so its writes in flight still pass.
                 changes = {"expires_at": now + ttl}
             elif not live:
                 changes = {"app_id": app_id, "fencing_token": row["fencing_token"] + 1, "acquired_at": now,
@@ -239,13 +241,17 @@ class MetastoreRegistry(DagMethods, PoolMethods, CommandMethods, TokenMethods, U
         return _grant(dag_id, row, None if row is None else row["app_id"], to_utc(now))
 
     def check_fence(self, dag_id: str, fencing_token: int | None, now: datetime.datetime) -> None:
-        """StaleFencingToken unless `dag_id`'s lease is live and its token is `fencing_token`.
+        """StaleFencingToken unless `fencing_token` is `dag_id`'s current token and the lease is
+        live, or expired without anyone taking it since (its holder could not reach the broker
+        for a while: no newer holder can have written, so its writes are still safe to take).
         Call it inside `transaction()` before the fenced write (it locks the lease row)."""
-        grant = self.lease(dag_id, now)
-        if not grant.held:
+        in_tx = self.db.in_transaction()
+        with self.db.tx() as conn:
+            row = self._lease_row(conn, dag_id, lock="share" if in_tx else None)
+        if row is None or row["app_id"] is None:
             raise StaleFencingToken(f"no live lease on dag {dag_id!r}: acquire it first")
-        if fencing_token is None or fencing_token != grant.fencing_token:
+        if fencing_token is None or fencing_token != row["fencing_token"]:
             raise StaleFencingToken(
                 f"fencing token {fencing_token} for dag {dag_id!r} is stale: the lease is held by "
-                f"{grant.holder_app_id} with token {grant.fencing_token}"
+                f"{row['app_id']} with token {row['fencing_token']}"
             )

@@ -94,7 +94,6 @@ def run_app(options: AppOptions) -> int:
     from riir_airflow.runtime.app.session import AppSession
     from riir_airflow.runtime.app.trigger_loop import TriggerLoop
     from riir_airflow.runtime.app.worker import run_request
-    from riir_airflow.runtime.assets import register_asset_schedule
     from riir_airflow.runtime.clock import SystemClock
     from riir_airflow.runtime.loader import load_dag_file
     from riir_airflow.store.broker_client import BrokerStore
@@ -134,8 +133,6 @@ def run_app(options: AppOptions) -> int:
         forkserver.stop()
         return 3
     _log_fields(app_id=session.app_id)
-    for dag in dags.values():
-        register_asset_schedule(store, dag)
     shipper = LogShipper(store)
     executor = ForkExecutor(forkserver, shipper.add, parallelism=options.parallelism)
     triggers = TriggerLoop()
@@ -143,6 +140,7 @@ def run_app(options: AppOptions) -> int:
         broker_url=options.broker_url,
         token=lambda: store._http.token,
         fencing=lambda: dict(store.fencing),
+        flush_logs=shipper.flush,
     )
     scheduler = AppScheduler(
         dags, store, executor=executor, triggers=triggers, control=control, holds_lease=session.holds,

@@ -63,6 +63,7 @@ class RunControl:
     token: Any  # () -> current token
     fencing: Any  # () -> current fencing tokens
     draining: threading.Event = dataclasses.field(default_factory=threading.Event)
+    flush_logs: Any = lambda: None  # () -> None: ship the task output read so far
 
 
 class AppRunDriver(DagRunner):
@@ -202,6 +203,7 @@ class AppRunDriver(DagRunner):
         ti = tis.get(key)
         if ti is None:
             return
+        self.control.flush_logs()  # a finished try's log is complete once its state says so
         self._end_try(run, tis, key, self._outcome(run, ti, key, result))
 
     def _outcome(self, run: DagRunRecord, ti: TaskInstanceRecord, key: _Key, result: TaskResult) -> TryOutcome:

@@ -17,6 +17,7 @@ drivers to leave.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 import time
@@ -38,6 +39,7 @@ __all__ = ["AppScheduler"]
 
 log = logging.getLogger("riir_airflow.app.scheduler")
 _RunKey = tuple[str, str]
+_DRIVER_RESTART_SECONDS = 2.0
 
 
 class AppScheduler:
@@ -68,6 +70,8 @@ class AppScheduler:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = threading.Event()
+        self._schedules_registered: set[str] = set()
+        self._next_due: dict[str, datetime.datetime | None] = {}  # each DAG's next scheduled run
 
     # -- the loop -----------------------------------------------------------------------------------
     def run_forever(self) -> None:
@@ -81,7 +85,15 @@ class AppScheduler:
             except Exception as exc:
                 failures += 1
                 log.warning("scheduler tick failed (%s in a row): %s", failures, exc, exc_info=failures == 1)
-            self._wake.wait(self.tick_seconds if failures == 0 else min(5.0, 0.5 * 2**failures))
+            self._wake.wait(self._sleep_seconds() if failures == 0 else min(5.0, 0.5 * 2**failures))
+
+    def _sleep_seconds(self) -> float:
+        """Until the next tick, or until the next scheduled run is due if that is sooner (so a
+        run is created when due, not up to a tick later)."""
+        due = [d for d in self._next_due.values() if d is not None]
+        if not due:
+            return self.tick_seconds
+        return max(0.0, min(self.tick_seconds, (min(due) - self.clock.now()).total_seconds()))
 
     def wake(self) -> None:
         self._wake.set()
@@ -99,11 +111,21 @@ class AppScheduler:
             self._start_drivers(dag)
 
     def _create_runs(self, dag: DAG) -> None:
-        from riir_airflow.runtime.assets import create_asset_triggered_runs
+        from riir_airflow.runtime.assets import create_asset_triggered_runs, register_asset_schedule
+
+        if dag.dag_id not in self._schedules_registered:  # a fenced write: only as lease holder
+            register_asset_schedule(self.store, dag)
+            self._schedules_registered.add(dag.dag_id)
+        from riir_airflow.engine.runs import next_run_infos, runs_to_schedule
 
         runner = DagRunner(dag, self.store, self.clock)
-        for run in runner.create_scheduled_runs():
-            log.info("run created dag_id=%s run_id=%s run_type=scheduled", dag.dag_id, run.run_id)
+        now = self.clock.now()
+        runs = self.store.list_dag_runs(dag.dag_id)
+        for planned in runs_to_schedule(dag, runs, now=now):
+            runs.append(runner.create_planned_run(planned))
+            log.info("run created dag_id=%s run_id=%s run_type=scheduled", dag.dag_id, planned.run_id)
+        upcoming = next_run_infos(dag, now=now, runs=runs)
+        self._next_due[dag.dag_id] = upcoming[0].run_after if upcoming else None
         if getattr(dag.timetable, "asset_condition", None) is not None:
             for run in create_asset_triggered_runs(self.store, [dag], self.clock):
                 log.info("run created dag_id=%s run_id=%s run_type=asset_triggered", dag.dag_id, run.run_id)
@@ -150,7 +172,8 @@ class AppScheduler:
         except RunLeft:
             pass
         except Exception:
-            log.exception("run driver failed dag_id=%s run_id=%s", run.dag_id, run.run_id)
+            log.exception("run driver failed dag_id=%s run_id=%s: resuming it shortly", run.dag_id, run.run_id)
+            time.sleep(_DRIVER_RESTART_SECONDS)  # keeps its slot meanwhile: no restart storm
         finally:
             with self._lock:
                 self.drivers.pop(key, None)

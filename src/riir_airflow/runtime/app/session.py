@@ -10,8 +10,8 @@ Contract:
   acknowledges it on the next poll (at-least-once delivery).
 - While the broker cannot be reached, both threads retry with backoff and say so in the log
   once per outage; the app keeps running its tasks meanwhile.
-- `close()` stops both threads and releases the leases (a drained app's successor need not
-  wait for them to expire).
+- `close()` stops both threads, releases the leases and deregisters (a drained app's
+  successor need not wait for them to expire, nor `app retire` for it to be declared gone).
 """
 
 from __future__ import annotations
@@ -85,6 +85,10 @@ class AppSession:
             except Exception as exc:  # noqa: BLE001 - it expires by itself anyway
                 log.warning("could not release the lease of %s: %s", dag_id, exc)
         self._held.clear()
+        try:
+            self.store.deregister()
+        except Exception as exc:  # noqa: BLE001 - the heartbeat timeout declares it gone anyway
+            log.warning("could not deregister: %s", exc)
 
     # -- threads --------------------------------------------------------------------------------
     def _renew_leases(self) -> None:

@@ -116,9 +116,13 @@ def run_request(dags: dict[str, DAG], data: bytes) -> bytes:
     )
     if outcome.state.value in _RECORDED_HERE:
         # Recorded before the app hears of it: if the app dies now, a restarted one finds the
-        # try's real end (a success is never run twice), not a zombie.
+        # try's real end (a success is never run twice), not a zombie. If it cannot be recorded
+        # here, the app records it from the result.
         ti.state, ti.end_date = outcome.state, clock.now()
-        store.put_task_instances([ti])
+        try:
+            store.put_task_instances([ti])
+        except Exception as exc:  # noqa: BLE001 - the result below still reaches the app
+            logging.getLogger("riir_airflow.task").warning("Could not record the try's end: %s", exc)
     if outcome.state is TaskInstanceState.UP_FOR_RESCHEDULE:
         result.reschedule_date = getattr(outcome.error, "reschedule_date", None)
     elif outcome.state is TaskInstanceState.DEFERRED:

@@ -1,0 +1,259 @@
+"""The DAG app as it runs in production: real broker and app processes on 127.0.0.1, on SQLite
+and on PostgreSQL. Each test states what an operator can rely on."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import sqlalchemy as sa
+
+from riir_airflow.metastore import tables
+from riir_airflow.metastore.engine import create_engine
+
+from .conftest import System
+
+CHAIN = """
+    import pendulum
+    from riir_airflow.sdk import DAG, task
+
+    with DAG("chain", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+             is_paused_upon_creation=False):
+        @task
+        def a():
+            return 1
+
+        @task
+        def b(x):
+            print(f"b got {x}")
+            return x + 1
+
+        @task
+        def c(x):
+            return x * 10
+
+        c(b(a()))
+"""
+
+
+def test_a_triggered_run_starts_at_once_and_runs_its_tasks_in_workers(system: System) -> None:
+    system.start_app(system.write_dag("chain", CHAIN), wait_for="chain")
+    command = system.trigger("chain")
+    run = system.finished_run("chain")
+    assert run.state.value == "success"
+    assert system.states("chain", run.run_id) == {"a": "success", "b": "success", "c": "success"}
+    xcom = system.admin.get_xcoms("chain", run_id=run.run_id, task_ids=["c"], keys=["return_value"])
+    assert [x.value for x in xcom] == ["20"]
+    assert "b got 1" in system.admin.read_log("chain", run.run_id, "b", -1, 1)
+    first = min(ti.start_date for ti in system.admin.get_task_instances("chain", run.run_id))
+    print(f"trigger -> first task start: {(first - command.created_at).total_seconds() * 1000:.0f} ms")
+    assert (first - command.created_at).total_seconds() < 10  # promptness is measured in bench/
+
+
+def test_scheduled_runs_are_created_on_schedule(system: System) -> None:
+    path = system.write_dag("every2s", """
+        import datetime, pendulum
+        from riir_airflow.sdk import DAG
+        from riir_airflow.providers.standard.operators.empty import EmptyOperator
+
+        with DAG("every2s", schedule=datetime.timedelta(seconds=2), catchup=False,
+                 start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), is_paused_upon_creation=False):
+            EmptyOperator(task_id="tick")
+    """)
+    system.start_app(path, wait_for="every2s")
+    system.wait(lambda: len([r for r in system.runs("every2s") if r.state.value == "success"]) >= 3,
+                timeout=30, what="three scheduled runs")  # fmt: skip
+    runs = sorted((r for r in system.runs("every2s") if r.run_type == "scheduled"), key=lambda r: r.run_after)
+    afters = [r.run_after for r in runs]
+    gaps = [(b - a).total_seconds() for a, b in zip(afters, afters[1:], strict=False)]
+    assert gaps and all(abs(gap - 2) < 0.1 for gap in gaps), afters
+    for run in runs[1:]:
+        started = system.admin.get_task_instance("every2s", run.run_id, "tick").start_date
+        assert started is not None and (started - run.run_after).total_seconds() < 5
+
+
+SLOW_MIDDLE = """
+    import time, pendulum
+    from riir_airflow.sdk import DAG, task
+
+    with DAG("slow", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+             is_paused_upon_creation=False, default_args={"retries": 1, "retry_delay": 0}):
+        @task
+        def a():
+            return "a"
+
+        @task
+        def b(x, ti=None):
+            if ti.try_number == 1:
+                time.sleep(60)
+            return x + "b"
+
+        @task
+        def c(x):
+            return x + "c"
+
+        c(b(a()))
+"""
+
+
+def _running(system: System, dag_id: str, task_id: str) -> bool:
+    return any(
+        ti.task_id == task_id and ti.state.value == "running"
+        for run in system.runs(dag_id)
+        for ti in system.admin.get_task_instances(dag_id, run.run_id)
+    )
+
+
+def test_an_app_killed_mid_run_is_replaced_and_every_task_ends_right_once(system: System) -> None:
+    path = system.write_dag("slow", SLOW_MIDDLE)
+    app = system.start_app(path, wait_for="slow")
+    system.trigger("slow")
+    system.wait(lambda: _running(system, "slow", "b"), what="b running")
+    app.signal(signal.SIGKILL)
+    app.wait()
+    system.start_app(path)  # takes the lease once the dead app's expires (3 s here)
+    run = system.finished_run("slow", timeout=90)
+    assert run.state.value == "success"
+    tis = {ti.task_id: ti for ti in system.admin.get_task_instances("slow", run.run_id)}
+    assert (tis["a"].state.value, tis["a"].try_number) == ("success", 1)  # not run again
+    assert (tis["b"].state.value, tis["b"].try_number) == ("success", 2)  # the killed try counted
+    assert (tis["c"].state.value, tis["c"].try_number) == ("success", 1)
+    xcom = system.admin.get_xcoms("slow", run_id=run.run_id, task_ids=["c"], keys=["return_value"])
+    assert [x.value for x in xcom] == ['"abc"']
+
+
+def test_sigterm_drains_and_hands_running_tries_back_for_the_next_app(system: System) -> None:
+    path = system.write_dag("slow", SLOW_MIDDLE.replace('"retries": 1', '"retries": 0'))
+    app = system.start_app(path, "--drain-grace", "1", wait_for="slow")
+    system.trigger("slow")
+    system.wait(lambda: _running(system, "slow", "b"), what="b running")
+    app.signal(signal.SIGTERM)
+    assert app.wait(30) == 0
+    (run,) = system.runs("slow")
+    assert run.state.value == "running"  # draining never ends or deletes a run
+    b = system.admin.get_task_instance("slow", run.run_id, "b")
+    assert b.state.value == "up_for_retry"  # handed back, its retry not used up
+    assert "drained" in app.text() or "handing" in app.text()
+    system.start_app(path)
+    run = system.finished_run("slow", timeout=60)
+    assert run.state.value == "success"
+    assert system.admin.get_task_instance("slow", run.run_id, "b").try_number == 2
+
+
+def test_a_broker_away_for_ten_seconds_loses_nothing(system: System) -> None:
+    path = system.write_dag("steps", """
+        import time, pendulum
+        from riir_airflow.sdk import DAG, task, chain
+
+        with DAG("steps", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+                 is_paused_upon_creation=False):
+            @task
+            def step(n):
+                print(f"step {n} printing")
+                time.sleep(1.5)
+                return n
+
+            chain(*[step.override(task_id=f"s{i}")(i) for i in range(5)])
+    """)
+    system.start_app(path, wait_for="steps")
+    system.trigger("steps")
+    system.wait(lambda: _running(system, "steps", "s0"), what="s0 running")
+    system.restart_broker(down_seconds=10)
+    run = system.finished_run("steps", timeout=120)
+    assert run.state.value == "success", (system.states("steps", run.run_id), system.apps[0].text()[-6000:])
+    assert set(system.states("steps", run.run_id).values()) == {"success"}
+    for i in range(5):
+        assert f"step {i} printing" in system.admin.read_log("steps", run.run_id, f"s{i}", -1, 1)
+        assert system.admin.get_task_instance("steps", run.run_id, f"s{i}").try_number == 1
+
+
+def test_trigger_dag_run_and_assets_work_between_two_apps(system: System) -> None:
+    upstream = system.write_dag("upstream", """
+        import pendulum
+        from riir_airflow.sdk import DAG, Asset, task
+        from riir_airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+
+        with DAG("upstream", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+                 is_paused_upon_creation=False):
+            @task(outlets=[Asset("s3://bucket/report")])
+            def publish():
+                return "published"
+
+            publish() >> TriggerDagRunOperator(
+                task_id="kick", trigger_dag_id="downstream", conf={"from": "upstream"},
+                wait_for_completion=True, poke_interval=0.2,
+            )
+    """)
+    downstream = system.write_dag("downstream", """
+        import pendulum
+        from riir_airflow.sdk import DAG, Asset, task
+
+        with DAG("downstream", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+                 is_paused_upon_creation=False):
+            @task
+            def echo(dag_run=None):
+                return dag_run.conf["from"]
+
+            echo()
+
+        with DAG("consumer", schedule=[Asset("s3://bucket/report")],
+                 start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), is_paused_upon_creation=False):
+            @task
+            def consume(triggering_asset_events=None):
+                return [e.uri for events in triggering_asset_events.values() for e in events]
+
+            consume()
+    """)
+    system.start_app(downstream, wait_for="consumer")
+    system.start_app(upstream, wait_for="upstream")
+    system.trigger("upstream")
+    run = system.finished_run("upstream", timeout=60)
+    assert system.states("upstream", run.run_id) == {"publish": "success", "kick": "success"}
+    (triggered,) = system.runs("downstream")
+    assert (triggered.state.value, triggered.triggered_by, triggered.conf) == ("success", "operator", {"from": "upstream"})
+    consumed = system.finished_run("consumer", timeout=30)
+    assert consumed.run_type == "asset_triggered" and consumed.state.value == "success"
+    xcom = system.admin.get_xcoms("consumer", run_id=consumed.run_id, task_ids=["consume"], keys=["return_value"])
+    assert [x.value for x in xcom] == ['["s3://bucket/report"]']
+
+
+def test_retire_refuses_while_served_then_leaves_no_row_of_the_dag(system: System) -> None:
+    path = system.write_dag("chain", CHAIN)
+    app = system.start_app(path, wait_for="chain")
+    system.trigger("chain")
+    system.finished_run("chain")
+    env = {**system.env, "RIIR_API_URL": system.broker.url, "RIIR_API_USERNAME": "admin", "RIIR_API_PASSWORD": "admin"}
+    from broker.support import riir
+
+    refused = riir(env, "app", "retire", str(path), check=False)
+    assert refused.returncode == 1 and "still served" in refused.stderr
+    app.stop()
+    done = riir(env, "app", "retire", str(path))
+    assert "retired chain" in done.stdout
+    engine = create_engine(system.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    left = {}
+    with engine.connect() as conn:
+        for table in tables.metadata.sorted_tables:
+            # The lease row keeps its fencing token (a retired app's writes can never pass again)
+            # and the audit log keeps the record of the retirement, as Airflow keeps its log.
+            if "dag_id" in table.c and table not in (tables.dag_lease, tables.audit_log):
+                n = conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.dag_id == "chain")).scalar()
+                if n:
+                    left[table.name] = n
+    engine.dispose()
+    assert left == {}
+
+
+def test_a_dag_file_that_does_not_import_exits_2_and_is_reported(system: System) -> None:
+    path = system.write_dag("broken", "from riir_airflow.sdk import DAG\nraise RuntimeError('boom at import')\n")
+    app = system.start_app(path)
+    assert app.wait(60) == 2
+    from riir_airflow.metastore.database import Database
+    from riir_airflow.metastore.registry import MetastoreRegistry
+
+    engine = create_engine(system.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    errors = MetastoreRegistry(Database(engine)).import_errors()
+    engine.dispose()
+    assert [e.fileloc for e in errors] == [str(path)]
+    assert "boom at import" in errors[0].stacktrace
+    time.sleep(0)  # nothing else to wait for
