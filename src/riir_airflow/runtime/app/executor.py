@@ -1,8 +1,9 @@
 """Running tries in forked workers: slots, output capture, results, kills and hard timeouts.
 
 Contract of `ForkExecutor`:
-- `submit(request, on_done, hard_timeout)` waits for one of `parallelism` slots (so a run
-  thread that has more ready work than slots simply blocks), asks the fork server for a
+- `submit(request, on_done, hard_timeout)` waits for one of `parallelism` slots and for one
+  of its DAG's `dag_limits` (max_active_tasks) slots (so a run thread that has more ready work
+  than slots simply blocks, oldest waiter first), asks the fork server for a
   worker, and returns. `on_done(result)` is called once, on the executor's I/O thread, when
   the worker is gone: with the `TaskResult` it wrote, or, if it died without one, a failed
   result naming the signal or exit (`state` "failed" marks that the worker never answered;
@@ -63,6 +64,7 @@ class ForkExecutor:
         log_sink: Callable[[TaskInstanceRecord, str], None],
         *,
         parallelism: int,
+        dag_limits: dict[str, int] | None = None,
         kill_grace: float = 5.0,
     ) -> None:
         self._forkserver = forkserver
@@ -70,6 +72,7 @@ class ForkExecutor:
         self.parallelism = max(1, parallelism)
         self.kill_grace = kill_grace
         self._slots = threading.BoundedSemaphore(self.parallelism)
+        self._dag_slots = {dag_id: threading.BoundedSemaphore(max(1, n)) for dag_id, n in (dag_limits or {}).items()}
         self._jobs: dict[TIKey, _Job] = {}
         self._by_fd: dict[int, tuple[_Job, str]] = {}
         self._lock = threading.Lock()
@@ -96,11 +99,14 @@ class ForkExecutor:
         *,
         hard_timeout: float | None = None,
     ) -> None:
+        dag_slot = self._dag_slots.get(request.ti.dag_id)
+        if dag_slot is not None:
+            dag_slot.acquire()
         self._slots.acquire()
         try:
             handle = self._forkserver.spawn(dump(request))
         except BaseException:
-            self._slots.release()
+            self._release(request)
             raise
         now = time.monotonic()
         job = _Job(request, handle, on_done, now, now + hard_timeout if hard_timeout else None)
@@ -131,6 +137,12 @@ class ForkExecutor:
         self._stopping = True
         self._wake()
         self._thread.join(timeout=5)
+
+    def _release(self, request: TaskRequest) -> None:
+        self._slots.release()
+        dag_slot = self._dag_slots.get(request.ti.dag_id)
+        if dag_slot is not None:
+            dag_slot.release()
 
     # -- the I/O thread ---------------------------------------------------------------------------
     def _wake(self) -> None:
@@ -204,7 +216,7 @@ class ForkExecutor:
     def _finish(self, job: _Job) -> None:
         with self._lock:
             self._jobs.pop(job.key, None)
-        self._slots.release()
+        self._release(job.request)
         result = None
         if job.result:
             try:

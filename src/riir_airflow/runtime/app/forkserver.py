@@ -147,6 +147,9 @@ class ForkServer:
             os.dup2(out_w, 1)
             os.dup2(out_w, 2)
             os.close(out_w)
+            # Fresh line-buffered streams on the pipe, whatever sys.stdout was in the server.
+            sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+            sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
             _write_all(res_w, self._target(request))
         except BaseException:  # noqa: BLE001 - report, then exit: nothing may escape a worker
             import traceback

@@ -134,7 +134,10 @@ def run_app(options: AppOptions) -> int:
         return 3
     _log_fields(app_id=session.app_id)
     shipper = LogShipper(store)
-    executor = ForkExecutor(forkserver, shipper.add, parallelism=options.parallelism)
+    executor = ForkExecutor(
+        forkserver, shipper.add, parallelism=options.parallelism,
+        dag_limits={dag_id: dag.max_active_tasks for dag_id, dag in dags.items()},
+    )  # fmt: skip
     triggers = TriggerLoop()
     control = RunControl(
         broker_url=options.broker_url,
