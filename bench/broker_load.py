@@ -10,7 +10,8 @@ Bounded and loopback only. Per repetition:
    in this process with ``MetastoreRegistry.create_app_token`` (what ``riir-airflow apps token
    create`` calls; 200 CLI processes would only add a minute of start-up);
 3. a real ``riir-airflow broker`` process on 127.0.0.1 on a free port, default settings
-   (rate limits on, 1 s token cache, database pool 5 + 10 overflow, anyio's 40 worker threads);
+   (rate limits on, 10 s token cache, database pool of 5 + 10 connections, anyio's 40 worker
+   threads), with ``--broker-workers`` worker processes (default 1: one process);
 4. the load generator: ``--procs`` worker processes (default 2), each running ``apps/procs``
    threads, one thread per simulated app with its own ``BrokerStore`` (stdlib http, one
    keep-alive connection). Each app registers (one DAG of 50 tasks), takes its DAG's lease,
@@ -30,10 +31,14 @@ Bounded and loopback only. Per repetition:
 Measured over ``--duration`` seconds after ``--warmup`` seconds (requests *sent* in that window
 count): state updates/s and requests/s that completed without error, latency per
 ``put_task_instances`` request (send to answer, seen by the app: p50/p95/p99/max), heartbeat and
-lease-renewal latency, errors (any exception or non-2xx), the broker's RSS and PSS (sampled every
-0.5 s: max over the repetition, and at the end of the window), and CPU seconds per second of the
-window for the broker process, the load generator processes and all ``postgres`` processes on
-the machine (from /proc; the latter includes other sessions' databases, if any are busy).
+lease-renewal latency, errors (any exception or non-2xx), the broker's RSS and PSS summed over
+its processes (sampled every 0.5 s: max over the repetition, and at the end of the window; RSS
+double-counts what worker processes share, PSS does not), and CPU seconds per second of the
+window (cores used) for the broker's processes, the load generator processes, all ``postgres``
+processes on the machine (from /proc; that includes other sessions' databases, if any are
+busy) and everything else on the machine ("others": other sessions' work, from /proc/stat), with
+the 1-minute load average at the start and end of the window. The machine is shared: "others"
+and the load average say how much of the 2 cores the benchmark actually had.
 
 Variants (``--variants``, default ``batch,single,saturate``): ``batch`` = the main variant,
 ``--batch`` (10) TIs per request, repeated ``--repeat`` times (default 3, median reported);
@@ -242,6 +247,20 @@ def cpu_ticks(pid: int, children: bool = False) -> int:
         return 0
 
 
+def total_ticks() -> int:
+    """Busy CPU ticks of the whole machine (all cores), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return user + nice + system + irq + softirq + steal
+
+
+def _healthy(url: str) -> bool:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=5) as response:
+        return response.status == 200
+
+
 def postgres_ticks() -> int:
     total = 0
     for entry in os.listdir("/proc"):
@@ -264,17 +283,34 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def tree_pids(pid: int) -> list[int]:
+    """The broker and its worker processes (``--broker-workers`` > 1)."""
+    return [p for p, _ in bl.process_tree(pid)]
+
+
+def tree_rss_pss_kib(pid: int) -> tuple[int, int, int]:
+    """(summed RSS, summed PSS, process count) of the broker's process tree. RSS double-counts
+    what the processes share; PSS does not (DESIGN.md: memory is PSS summed over processes)."""
+    pids = tree_pids(pid)
+    return sum(rss_kib(p) for p in pids), bl.tree_pss_kib(pid)[0], len(pids)
+
+
+def tree_cpu_ticks(pid: int) -> int:
+    return sum(cpu_ticks(p) for p in tree_pids(pid))
+
+
 class MemSampler(threading.Thread):
     def __init__(self, pid: int, interval: float = 0.5) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
-        self.max_rss = self.max_pss = 0
+        self.max_rss = self.max_pss = self.procs = 0
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.max_rss = max(self.max_rss, rss_kib(self.pid))
-            self.max_pss = max(self.max_pss, bl.pss_kib(self.pid))
+            rss, pss, n = tree_rss_pss_kib(self.pid)
+            self.max_rss, self.max_pss = max(self.max_rss, rss), max(self.max_pss, pss)
+            self.procs = max(self.procs, n)
             self.stop.wait(self.interval)
 
 
@@ -357,30 +393,24 @@ def run_once(args: argparse.Namespace, variant: str, workdir: Path, profile_out:
         if profile_out is not None:
             cmd = [str(bl.riir_python()), "-c", PROFILE_WRAPPER, str(port), str(profile_out)]
         else:
-            cmd = [
-                *riir_cli(),
-                "broker",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "WARNING",
-            ]
+            cmd = [*riir_cli(), "broker", "--host", "127.0.0.1", "--port", str(port), "--log-level", "WARNING",
+                   "--workers", str(args.broker_workers)]  # fmt: skip
         with open(log_path, "w") as log_f:
             broker = subprocess.Popen(cmd, env=env, stdout=log_f, stderr=subprocess.STDOUT)
         workers: list[subprocess.Popen] = []
         try:
             broker_url = f"http://127.0.0.1:{port}"
-            deadline = time.time() + 30
-            while True:
+            deadline = time.time() + 60
+            while True:  # every worker answers once the port does and a few requests got through
                 try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                        break
+                    ok = sum(_healthy(broker_url) for _ in range(2 * args.broker_workers + 2))
                 except OSError:
-                    if broker.poll() is not None or time.time() > deadline:
-                        raise RuntimeError(f"broker did not start: {log_path.read_text()[-2000:]}") from None
-                    time.sleep(0.1)
+                    ok = 0
+                if ok == 2 * args.broker_workers + 2:
+                    break
+                if broker.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"broker did not start: {log_path.read_text()[-2000:]}") from None
+                time.sleep(0.2)
             mem = MemSampler(broker.pid)
             mem.start()
             per_app_rate = rate / args.apps if rate > 0 else 0.0
@@ -405,10 +435,22 @@ def run_once(args: argparse.Namespace, variant: str, workdir: Path, profile_out:
                 p.stdin.write(json.dumps(times) + "\n")  # type: ignore[union-attr]
                 p.stdin.flush()  # type: ignore[union-attr]
             time.sleep(max(0.0, times["m0"] - time.time()))
-            c0 = (cpu_ticks(broker.pid), sum(cpu_ticks(p.pid) for p in workers), postgres_ticks())
+            load0 = os.getloadavg()[0]
+            c0 = (
+                tree_cpu_ticks(broker.pid),
+                sum(cpu_ticks(p.pid) for p in workers),
+                postgres_ticks(),
+                total_ticks(),
+            )
             time.sleep(max(0.0, times["m1"] - time.time()))
-            c1 = (cpu_ticks(broker.pid), sum(cpu_ticks(p.pid) for p in workers), postgres_ticks())
-            rss_end, pss_end = rss_kib(broker.pid), bl.pss_kib(broker.pid)
+            c1 = (
+                tree_cpu_ticks(broker.pid),
+                sum(cpu_ticks(p.pid) for p in workers),
+                postgres_ticks(),
+                total_ticks(),
+            )
+            load1 = os.getloadavg()[0]
+            rss_end, pss_end, _n = tree_rss_pss_kib(broker.pid)
             outs = [json.loads(p.communicate(timeout=120)[0].strip().splitlines()[-1]) for p in workers]
             mem.stop.set()
             mem.join()
@@ -453,13 +495,18 @@ def run_once(args: argparse.Namespace, variant: str, workdir: Path, profile_out:
         "cpu_loadgen": cpu[1],
         "cpu_loadgen_self": sum(o["cpu_s"] for o in outs) / (dur + args.warmup),
         "cpu_postgres": cpu[2],
+        "cpu_machine": cpu[3],
+        "cpu_others": max(0.0, cpu[3] - cpu[0] - cpu[1] - cpu[2]),
+        "loadavg_1m_start_end": [load0, load1],
+        "broker_processes": mem.procs,
+        "broker_workers": args.broker_workers,
         "setup_s": setup_s,
     }
 
 
 def show(results: list[dict]) -> None:
     headers = ["variant", "upd/s", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "hb p99", "errors", "late",
-               "RSS max/end MiB", "PSS max/end MiB", "CPU broker/gen/pg"]  # fmt: skip
+               "RSS max/end MiB", "PSS max/end MiB", "CPU broker/gen/pg/others", "load 1m"]  # fmt: skip
     rows = []
     for r in results:
         rows.append([
@@ -468,7 +515,8 @@ def show(results: list[dict]) -> None:
             bl.fmt(r["put_max_ms"], "", 0), bl.fmt(r["hb_lease_p99_ms"], "", 1), str(r["errors"]), str(r["late_sends"]),
             f"{r['broker_rss_max_mib']:.0f}/{r['broker_rss_end_mib']:.0f}",
             f"{r['broker_pss_max_mib']:.0f}/{r['broker_pss_end_mib']:.0f}",
-            f"{r['cpu_broker']:.2f}/{r['cpu_loadgen']:.2f}/{r['cpu_postgres']:.2f}",
+            f"{r['cpu_broker']:.2f}/{r['cpu_loadgen']:.2f}/{r['cpu_postgres']:.2f}/{r['cpu_others']:.2f}",
+            "{:.1f}-{:.1f}".format(*r["loadavg_1m_start_end"]),
         ])  # fmt: skip
     bl.print_table(headers, rows)
 
@@ -491,6 +539,7 @@ def main() -> int:
         "--profile", action="store_true", help="one extra batch repetition with the broker under cProfile"
     )
     ap.add_argument("--profile-top", type=int, default=25)
+    ap.add_argument("--broker-workers", type=int, default=1, help="riir-airflow broker --workers N")
     args = ap.parse_args()
     bl.machine_info()
     bl.source_info()
@@ -509,7 +558,7 @@ def main() -> int:
             for e in r["error_samples"]:
                 print(f"    error: {e}")
         profile_top = None
-        if args.profile:
+        if args.profile and args.broker_workers == 1:
             prof = Path(tmp) / "broker.prof"
             r = run_once(args, "batch", Path(tmp), profile_out=prof)
             print(
@@ -541,7 +590,7 @@ def main() -> int:
             k: bl.summary([r[k] for r in rs])
             for k in ("updates_per_s", "requests_per_s", "put_p50_ms", "put_p95_ms", "put_p99_ms", "errors",
                       "broker_rss_max_mib", "broker_pss_max_mib", "broker_rss_end_mib", "broker_pss_end_mib",
-                      "cpu_broker", "cpu_loadgen", "cpu_postgres")
+                      "cpu_broker", "cpu_loadgen", "cpu_postgres", "cpu_others")
         }  # fmt: skip
     main_s = summaries.get("batch")
     if main_s:
@@ -551,7 +600,8 @@ def main() -> int:
               f"-> target (>= 2000 updates/s, p99 < 100 ms, no errors): {'MET' if met else 'NOT MET'}")  # fmt: skip
     bl.emit_json({
         "bench": "broker_load",
-        "config": {k: getattr(args, k) for k in ("apps", "procs", "batch", "rate", "duration", "warmup", "repeat")},
+        "config": {k: getattr(args, k) for k in ("apps", "procs", "batch", "rate", "duration", "warmup", "repeat",
+                                                 "broker_workers")},
         "runs": results,
         "summary": summaries,
         "profile_top": profile_top,

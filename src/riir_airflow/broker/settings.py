@@ -18,7 +18,14 @@ Contract: `BrokerSettings.from_config(conf)` reads
   replica) may take to bite. An app sends about one request a second: with a 1 s cache nearly
   every request paid one more transaction to look its token up (bench/broker_load.py);
 - `[riir] command_recheck_seconds` (default 2): how often a parked long-poll looks for commands
-  queued through another broker replica (in this process, queuing wakes it at once).
+  queued through another broker replica (in this process, queuing wakes it at once);
+- `[riir] broker_workers` (default 1; `riir-airflow broker --workers`): processes serving the
+  broker's port, so the broker can use more than one core. Each is like a replica behind one
+  address: the database (leases, fencing, the registry) is shared, but each keeps its own
+  connection pool, token cache, rate-limit buckets (an app may get up to N times the rate),
+  replies to retried writes (a retry that lands on another worker is applied again, as across
+  replicas) and long-poll wake-ups (a command queued through another worker reaches a parked
+  poll within `command_recheck_seconds`, not at once).
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ class BrokerSettings:
     long_poll_max_seconds: float = 60.0
     command_recheck_seconds: float = 2.0
     reap_interval_seconds: float = 2.0
+    broker_workers: int = 1
 
     def __post_init__(self) -> None:
         if not self.jwt_secret:
@@ -81,6 +89,7 @@ class BrokerSettings:
             "app_bootstrap_secret": get("riir", "app_bootstrap_secret", ""),
             "token_cache_seconds": get("riir", "token_cache_seconds", 10.0, float),
             "command_recheck_seconds": get("riir", "command_recheck_seconds", 2.0, float),
+            "broker_workers": get("riir", "broker_workers", 1, int),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -16,6 +16,10 @@ Contract:
     busy timeout instead of failing with "database is locked" on lock upgrade.
   * PostgreSQL: a pool sized from `[database] sql_alchemy_pool_size` / `_max_overflow` /
     `_pool_recycle`, last-in first-out (a busy broker keeps reusing a few warm connections).
+    The broker's engine (`server=True`) folds the overflow into the pool: up to
+    `pool_size + max_overflow` connections as configured, but kept open once made, where
+    SQLAlchemy closes an overflow connection as soon as it is returned (under load: a new
+    PostgreSQL backend per burst of requests).
     A connection is pinged at checkout only when it sat idle in the pool for more than
     `PING_AFTER_IDLE_S` (a restarted server costs one silent reconnect, not an error): a ping per
     checkout (SQLAlchemy's `pool_pre_ping`) is one more round trip on every broker request, and
@@ -95,9 +99,12 @@ def _is_memory(url: sa.URL) -> bool:
     return url.database in (None, "", ":memory:") or bool(url.query.get("mode") == "memory")
 
 
-def create_engine(url: str | sa.URL | None = None, *, config: Any = None, **kwargs: Any) -> sa.Engine:
+def create_engine(
+    url: str | sa.URL | None = None, *, config: Any = None, server: bool = False, **kwargs: Any
+) -> sa.Engine:
     """An engine for the metastore at `url` (default: `database_url(config)`); `kwargs` override
-    `[database] sql_alchemy_engine_args`. See the module docstring for what each dialect gets."""
+    `[database] sql_alchemy_engine_args`. See the module docstring for what each dialect gets;
+    `server=True` is the broker's engine (a pool that keeps its connections, below)."""
     parsed = normalize_url(url if url is not None else database_url(config))
     args: dict[str, Any] = _engine_args(config) if url is None else {}
     if parsed.get_backend_name() == "sqlite":
@@ -109,6 +116,9 @@ def create_engine(url: str | sa.URL | None = None, *, config: Any = None, **kwar
         "pool_recycle": cfg.getint("database", "sql_alchemy_pool_recycle", fallback=1800),
         "pool_use_lifo": True,
     }
+    if server and pooled["pool_size"] > 0 and pooled["max_overflow"] > 0:
+        pooled["pool_size"] += pooled["max_overflow"]
+        pooled["max_overflow"] = 0
     merged = {**pooled, **args, **kwargs}
     if merged.get("poolclass") in (sa.NullPool, sa.StaticPool):  # pools without a size
         merged.pop("pool_size")

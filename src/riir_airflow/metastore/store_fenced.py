@@ -39,7 +39,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from riir_airflow.metastore import tables as t
-from riir_airflow.metastore.codec import TI_FIELDS, TI_KEY, ti_values
+from riir_airflow.metastore.codec import TI_FIELDS, TI_KEY
+from riir_airflow.sdk.state import TaskInstanceState
 from riir_airflow.store.records import TaskInstanceRecord
 
 __all__ = ["fenced_put_task_instances"]
@@ -71,10 +72,27 @@ def _statement() -> str:
     )
 
 
-def _json_default(value: Any) -> str:
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()  # aware UTC (ti_values): PostgreSQL reads it as timestamptz
-    raise TypeError(f"{type(value).__name__} in a task-instance row")
+_DATES = frozenset({"start_date", "end_date", "next_attempt_at"})
+
+
+def _row(ti: TaskInstanceRecord) -> dict[str, Any]:
+    """`codec.ti_values(ti)` for a JSON row: the same checks (a valid state, timezone-aware
+    datetimes: ValueError otherwise), datetimes as ISO text with their offset, which PostgreSQL
+    reads as the same instant (no conversion to UTC objects first: pendulum's are slow)."""
+    values: dict[str, Any] = {}
+    for name in TI_FIELDS:
+        value = getattr(ti, name)
+        if name in _DATES:
+            if value is not None:
+                if value.tzinfo is None or value.utcoffset() is None:
+                    raise ValueError(
+                        f"naive datetime {value!r}: the metastore only accepts timezone-aware datetimes"
+                    )
+                value = datetime.datetime.isoformat(value)
+        elif name == "state":
+            value = TaskInstanceState(value).value
+        values[name] = value
+    return values
 
 
 def fenced_put_task_instances(
@@ -93,7 +111,7 @@ def fenced_put_task_instances(
     current: dict[tuple[Any, ...], dict[str, Any]] = {}
     history: dict[tuple[Any, ...], dict[str, Any]] = {}
     for ti in records:
-        values = ti_values(ti)  # validates (ValueError before any SQL), as put_task_instances
+        values = _row(ti)  # validates (ValueError before any SQL), as put_task_instances
         key = (values["dag_id"], values["run_id"], values["task_id"], values["map_index"])
         current[key] = values
         if ti.try_number >= 1:
@@ -104,8 +122,8 @@ def fenced_put_task_instances(
     ((dag_id, run_id),) = runs
     params = {
         "dag_id": dag_id, "run_id": run_id, "token": token, "now": now,
-        "current": json.dumps(list(current.values()), default=_json_default),
-        "history": json.dumps(list(history.values()), default=_json_default),
+        "current": json.dumps(list(current.values())),
+        "history": json.dumps(list(history.values())),
     }  # fmt: skip
     with conn_factory() as conn:
         fenced, _, _ = conn.exec_driver_sql(_statement(), params).one()
