@@ -35,6 +35,7 @@ from riir_airflow.wire.messages import (
     RegisterResponse,
     SerializedDag,
 )
+from riir_airflow.wire.pools import PoolSlots, PoolSlotsAnswer
 
 if TYPE_CHECKING:
     from riir_airflow.store.broker_http import BrokerConnection
@@ -118,6 +119,16 @@ class BrokerAppMixin:
             "GET", path, None, CommandBatch, timeout=max(self._http.timeout, wait + _POLL_MARGIN_SECONDS)
         )
         return answer.commands if answer is not None else []
+
+    def acquire_pool_slots(self, slots: PoolSlots) -> bool:
+        """Take `slots.slots` slots of `slots.pool` for that task instance; False when the pool
+        has not that many free (try again later)."""
+        answer = self._http.exchange("POST", "/internal/v1/pools/acquire", slots, PoolSlotsAnswer)
+        return bool(answer and answer.ok)
+
+    def release_pool_slots(self, slots: PoolSlots) -> bool:
+        answer = self._http.exchange("POST", "/internal/v1/pools/release", slots, PoolSlotsAnswer)
+        return bool(answer and answer.ok)
 
     def report_import_error(self, fileloc: str, stacktrace: str) -> None:
         """Tell the broker the DAG file failed to import (instead of registering)."""

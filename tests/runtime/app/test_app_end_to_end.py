@@ -257,3 +257,35 @@ def test_a_dag_file_that_does_not_import_exits_2_and_is_reported(system: System)
     assert [e.fileloc for e in errors] == [str(path)]
     assert "boom at import" in errors[0].stacktrace
     time.sleep(0)  # nothing else to wait for
+
+
+def test_a_pool_with_one_slot_runs_its_tasks_one_at_a_time(system: System) -> None:
+    from riir_airflow.metastore.database import Database
+    from riir_airflow.metastore.pools import PoolRecord
+    from riir_airflow.metastore.registry import MetastoreRegistry
+
+    engine = create_engine(system.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    MetastoreRegistry(Database(engine)).set_pool(PoolRecord("single", 1))
+    engine.dispose()
+    path = system.write_dag("pooled", """
+        import time, pendulum
+        from riir_airflow.sdk import DAG, task
+
+        with DAG("pooled", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+                 is_paused_upon_creation=False):
+            @task(pool="single")
+            def work(n):
+                time.sleep(0.5)
+                return n
+
+            work.expand(n=[1, 2, 3])
+    """)
+    system.start_app(path, wait_for="pooled")
+    system.trigger("pooled")
+    run = system.finished_run("pooled", timeout=60)
+    assert run.state.value == "success"
+    spans = sorted(
+        (ti.start_date, ti.end_date) for ti in system.admin.get_task_instances("pooled", run.run_id)
+    )
+    assert len(spans) == 3
+    assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:], strict=False))

@@ -49,6 +49,7 @@ _S = TaskInstanceState
 _Key = tuple[str, int]
 _request_ids = itertools.count(1)
 EXECUTION_TIMEOUT_GRACE_SECONDS = 10.0
+_POOL_RETRY_SECONDS = 1.0
 
 
 class RunLeft(Exception):
@@ -86,12 +87,40 @@ class AppRunDriver(DagRunner):
         self.in_flight: dict[_Key, int] = {}
         self._ignored: set[int] = set()  # request ids whose results no longer count
         self._run_id: str | None = None
+        self._pool_waiting = False  # a ready instance waits for pool slots: look again soon
 
     # -- starting tries -------------------------------------------------------------------------
     def _dispatch_order(self, tis: dict[_Key, TaskInstanceRecord], ready: Any) -> list[_Key]:
+        """Ready instances by priority weight, those of a pool only once the broker granted
+        their slots (the others wait for a later pass: `_pool_waiting`)."""
+        self._pool_waiting = False
         if self.control.draining.is_set():
             return []
-        return sorted(ready, key=lambda k: -tis[k].priority_weight if k in tis else 0)
+        order = sorted(ready, key=lambda k: -tis[k].priority_weight if k in tis else 0)
+        return [key for key in order if key not in tis or self._pool_granted(tis[key])]
+
+    def _pool_slots(self, ti: TaskInstanceRecord) -> Any:
+        from riir_airflow.wire.pools import PoolSlots
+
+        task = self.dag.task_dict[ti.task_id]
+        if ti.map_index < 0 and (task.is_mapped or task.mapped_task_group_id is not None):
+            return None  # a placeholder is expanded, not run
+        if ti.pool in ("", "default_pool"):
+            return None  # the default pool is bounded by the app's parallelism (see README)
+        count = int(getattr(task, "pool_slots", None) or getattr(task, "partial_kwargs", {}).get("pool_slots") or 1)
+        return PoolSlots(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.pool, count)
+
+    def _pool_granted(self, ti: TaskInstanceRecord) -> bool:
+        slots = self._pool_slots(ti)
+        if slots is None or self.store.acquire_pool_slots(slots):
+            return True
+        self._pool_waiting = True
+        return False
+
+    def _release_pool(self, ti: TaskInstanceRecord) -> None:
+        slots = self._pool_slots(ti)
+        if slots is not None:
+            self.store.release_pool_slots(slots)
 
     def _execute(
         self,
@@ -161,11 +190,13 @@ class AppRunDriver(DagRunner):
         *,
         leave_blocked: bool,
     ) -> DagRunRecord | None:
-        if self.in_flight or self._deferred or decision.wake_at is not None:
+        if self.in_flight or self._deferred or decision.wake_at is not None or self._pool_waiting:
             until = self._until(run, decision.wake_at)
             timeout = None
             if until is not None:
                 timeout = max(0.0, (until - self.clock.now()).total_seconds())
+            if self._pool_waiting:
+                timeout = min(timeout, _POOL_RETRY_SECONDS) if timeout is not None else _POOL_RETRY_SECONDS
             if self.control.draining.is_set() and not self.in_flight:
                 self._leave(run, tis, "the app drains")
             try:
@@ -199,10 +230,14 @@ class AppRunDriver(DagRunner):
             del self.in_flight[key]
         if result.request_id in self._ignored:
             self._ignored.discard(result.request_id)
+            if key in tis:
+                self._release_pool(tis[key])
             return
         ti = tis.get(key)
         if ti is None:
             return
+        if result.state != "deferred":
+            self._release_pool(ti)
         self.control.flush_logs()  # a finished try's log is complete once its state says so
         self._end_try(run, tis, key, self._outcome(run, ti, key, result))
 
