@@ -24,6 +24,7 @@ import dataclasses
 import datetime
 import enum
 import functools
+import threading
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -110,39 +111,60 @@ def _unsupported(tp: Any, what: str) -> Convert:
     return _raiser(TypeError, f"type {tp!r} has no wire {what}")
 
 
-_IN_PROGRESS: set[tuple[Any, Any]] = set()
+_ENCODERS: dict[Any, Convert] = {}
+_DECODERS: dict[Any, Convert] = {}
+_BUILDING: set[tuple[str, Any]] = set()
+_BUILD_LOCK = threading.RLock()
 
 
-def _building(build: Any, factory: Any, tp: Any) -> Convert:
-    """`build(tp)`; while it runs, `tp` is marked, and a nested use of `tp` (a record type that
-    contains itself) gets a converter that looks `factory(tp)` up on first use instead of
-    recursing forever."""
-    mark = (build, tp)
-    if mark in _IN_PROGRESS:
-        resolved: list[Convert] = []
+def _converter(kind: str, cache: dict[Any, Convert], build: Any, tp: Any) -> Convert:
+    """The cached converter of `tp`, built by `build(tp)` on first use. Built under one lock (the
+    app calls the codec from many threads), so no thread ever sees a half-built one; a record
+    type that contains itself gets, inside its own build, a converter that looks the finished
+    one up when first called."""
+    found = cache.get(tp)
+    if found is not None:
+        return found
+    with _BUILD_LOCK:
+        found = cache.get(tp)
+        if found is not None:
+            return found
+        mark = (kind, tp)
+        if mark in _BUILDING:
+            resolved: list[Convert] = []
 
-        def convert(value: Any) -> Any:
-            if not resolved:
-                resolved.append(factory(tp))
-            return resolved[0](value)
+            def deferred(value: Any) -> Any:
+                if not resolved:
+                    resolved.append(_converter(kind, cache, build, tp))
+                return resolved[0](value)
 
-        return convert
-    _IN_PROGRESS.add(mark)
-    try:
-        return build(tp)
-    finally:
-        _IN_PROGRESS.discard(mark)
+            return deferred
+        _BUILDING.add(mark)
+        try:
+            found = build(tp)
+        finally:
+            _BUILDING.discard(mark)
+        cache[tp] = found
+        return found
 
 
-@functools.cache
 def _encoder(tp: Any) -> Convert:
+    return _converter("encode", _ENCODERS, _build_encoder, tp)
+
+
+def _decoder(tp: Any) -> Convert:
+    return _converter("decode", _DECODERS, _build_decoder, tp)
+
+
+def _build_encoder(tp: Any) -> Convert:
     if tp is Any:
         return _identity
     try:
         optional, inner = _optional_inner(tp)
     except TypeError as exc:
         return _raiser(TypeError, str(exc))
-    convert = _building(_encoder_of, _encoder, inner)
+    # a record inside `X | None` goes through the cache (it may contain itself)
+    convert = _encoder(inner) if optional and dataclasses.is_dataclass(inner) else _encoder_of(inner)
     if optional or inner is _NONE_TYPE:
 
         def encode_optional(value: Any) -> Any:
@@ -209,15 +231,14 @@ def _record_encoder(tp: type) -> Convert:
     return encode_record
 
 
-@functools.cache
-def _decoder(tp: Any) -> Convert:
+def _build_decoder(tp: Any) -> Convert:
     if tp is Any:
         return _identity
     try:
         optional, inner = _optional_inner(tp)
     except TypeError as exc:
         return _raiser(TypeError, str(exc))
-    convert = _building(_decoder_of, _decoder, inner)
+    convert = _decoder(inner) if optional and dataclasses.is_dataclass(inner) else _decoder_of(inner)
     if optional or inner is _NONE_TYPE:
 
         def decode_optional(data: Any) -> Any:
