@@ -415,15 +415,8 @@ def test_tasks_list_of_a_dag_id_gives_its_registered_task_ids_sorted(system: Sys
     assert unknown.returncode == 1 and "no_such_dag" in unknown.stderr
 
 
-# -- variables, connections, pools against the broker (skipped while it lacks the endpoints) ------
-def _needs(system: System, collection: str) -> None:
-    status, _ = system.api("GET", f"/{collection}")
-    if status == 404:
-        pytest.skip(f"the broker does not serve /api/v2/{collection} yet")
-
-
+# -- variables, connections, pools against the broker ----------------------------------------
 def test_variables_set_get_list_export_import_and_delete(system: System, tmp_path: Path) -> None:
-    _needs(system, "variables")
     assert system.cli("variables", "set", "color", "blue").stdout == "Variable color created\n"
     assert system.cli("variables", "get", "color").stdout == "blue\n"
     system.cli("variables", "set", "cfg", '{"a": [1, 2]}', "-j", "--description", "settings")
@@ -452,7 +445,6 @@ def test_variables_set_get_list_export_import_and_delete(system: System, tmp_pat
 
 
 def test_connections_add_get_list_export_import_and_delete(system: System, tmp_path: Path) -> None:
-    _needs(system, "connections")
     uri = "postgres://bob:s3cret@db.example:5432/sales?sslmode=require"
     added = system.cli("connections", "add", "pg", "--conn-uri", uri)
     assert "Successfully added `conn_id`=pg" in added.stdout and "s3cret" not in added.stdout
@@ -478,7 +470,6 @@ def test_connections_add_get_list_export_import_and_delete(system: System, tmp_p
 
 
 def test_pools_set_get_list_export_import_and_delete(system: System, tmp_path: Path) -> None:
-    _needs(system, "pools")
     assert system.json("pools", "set", "etl_pool", "4", "for ETL") == [
         {"pool": "etl_pool", "slots": 4, "description": "for ETL", "include_deferred": False}]  # fmt: skip
     assert system.json("pools", "set", "etl_pool", "8", "more", "--include-deferred")[0]["slots"] == 8

@@ -9,7 +9,9 @@ Contract:
 - `ApiQueries(db).page(entity, conditions, order, limit, offset)` -> `(rows, total)`: `rows` are
   the RowMappings of one page, `total` the number of rows matching `conditions` (ignoring
   `limit`/`offset`). Entities: "dag", "dag_run", "task_instance", "ti_history", "xcom",
-  "event_log", "import_error", "dag_version"; `ENTITIES[name].fields` are the names conditions
+  "event_log", "import_error", "dag_version", "variable", "connection", "pool", "asset",
+  "asset_event", "asset_queue" (asset_dag_run_queue rows joined to their asset by uri and to
+  their DAG); `ENTITIES[name].fields` are the names conditions
   and ordering may use (anything else -> KeyError, which the API answers with 400).
 - A condition is `(field, op, value)`: op is one of `eq`, `ne`, `in`, `not_in`, `gt`, `gte`,
   `lt`, `lte`, `pattern` (Airflow's `*_pattern`: case-insensitive substring with `%`/`_`
@@ -18,8 +20,9 @@ Contract:
   `json_has_any` (it holds one of the values) and `contains` (literal substring of the column's text, for `conf_contains`).
 - `order` is a list of `(field, descending)`; the entity's key columns always follow as tie
   breakers, so pages never overlap or skip rows.
-- Each call is one transaction (joins an enclosing one, see `database.py`). The one write here,
-  `delete_xcom`, is the single-key delete the Store has no method for.
+- Each call is one transaction (joins an enclosing one, see `database.py`). The writes here
+  are the deletes the Store has no method for: `delete_xcom` (one key) and
+  `delete_queued_events` (rows of the asset-triggered run queue).
 """
 
 from __future__ import annotations
@@ -119,8 +122,65 @@ def _entities() -> dict[str, Entity]:
     return {
         "dag": dag, "dag_run": dag_run, "task_instance": _ti_entity(t.task_instance),
         "ti_history": _ti_entity(t.task_instance_history), "xcom": xcom, "event_log": event_log,
-        "import_error": import_error, "dag_version": dag_version,
+        "import_error": import_error, "dag_version": dag_version, **_config_entities(), **_asset_entities(),
     }  # fmt: skip
+
+
+def _config_entities() -> dict[str, Entity]:
+    var, conn, pool = t.variable.c, t.connection.c, t.slot_pool.c
+    return {
+        "variable": Entity(
+            sa.select(t.variable),
+            {"key": var.key, "id": var.key, "_val": var.val, "value": var.val, "description": var.description,
+             "is_encrypted": var.is_encrypted},
+            (var.key,),
+        ),
+        "connection": Entity(
+            sa.select(t.connection),
+            {name: conn[name] for name in ("conn_id", "conn_type", "description", "host", "port")}
+            | {"connection_id": conn.conn_id, "id": conn.conn_id},
+            (conn.conn_id,),
+        ),
+        "pool": Entity(
+            sa.select(t.slot_pool),
+            {"pool": pool.pool, "name": pool.pool, "id": pool.pool, "slots": pool.slots},
+            (pool.pool,),
+        ),
+    }  # fmt: skip
+
+
+def _asset_entities() -> dict[str, Entity]:
+    a, e, q, d = t.asset.c, t.asset_event.c, t.asset_dag_run_queue.c, t.dag.c
+    last = (
+        sa.select(e.asset_id, sa.func.max(e.id).label("last_event_id"))
+        .where(e.asset_id.is_not(None))
+        .group_by(e.asset_id)
+        .subquery()
+    )
+    last_event = t.asset_event.alias("last_event")
+    asset = Entity(
+        sa.select(t.asset, last_event.c.id.label("last_event_id"), last_event.c.timestamp.label("last_event_timestamp"))
+        .outerjoin(last, last.c.asset_id == a.id)
+        .outerjoin(last_event, last_event.c.id == last.c.last_event_id),
+        {"id": a.id, "name": a.name, "uri": a.uri, "group": a.asset_group, "created_at": a.created_at,
+         "updated_at": a.created_at},
+        (a.id,),
+    )  # fmt: skip
+    asset_event = Entity(
+        sa.select(t.asset_event),
+        {name: e[name] for name in ("id", "asset_id", "name", "uri", "source_dag_id", "source_task_id",
+                                    "source_run_id", "source_map_index", "timestamp")},
+        (e.id,),
+    )  # fmt: skip
+    queue = Entity(
+        sa.select(q.dag_id, q.asset_key, q.created_at, a.id.label("asset_id"),
+                  sa.func.coalesce(d.dag_display_name, q.dag_id).label("dag_display_name"))
+        .join(t.asset, a.uri == q.asset_key)
+        .outerjoin(t.dag, d.dag_id == q.dag_id),
+        {"dag_id": q.dag_id, "asset_id": a.id, "created_at": q.created_at, "asset_key": q.asset_key},
+        (q.dag_id, a.id),
+    )  # fmt: skip
+    return {"asset": asset, "asset_event": asset_event, "asset_queue": queue}
 
 
 ENTITIES = _entities()
@@ -259,6 +319,71 @@ class ApiQueries:
             query = query.where(v.version_number == version_number)
         with self.db.tx() as conn:
             return conn.execute(query.order_by(v.version_number.desc()).limit(1)).mappings().first()
+
+    def event_runs(self, event_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        """Per asset event: the runs that consumed it (dag_run columns plus `triggering`: the event
+        is the newest the run consumed), by dag_id and run_id."""
+        wanted = sorted(set(event_ids))
+        out: dict[int, list[dict[str, Any]]] = {i: [] for i in wanted}
+        if not wanted:
+            return out
+        link, r = t.dag_run_asset_event.c, t.dag_run.c
+        newest = (
+            sa.select(link.dag_id, link.run_id, sa.func.max(link.event_id).label("newest"))
+            .group_by(link.dag_id, link.run_id)
+            .subquery()
+        )
+        query = (
+            sa.select(link.event_id, t.dag_run, newest.c.newest)
+            .join(t.dag_run, sa.and_(r.dag_id == link.dag_id, r.run_id == link.run_id))
+            .join(newest, sa.and_(newest.c.dag_id == link.dag_id, newest.c.run_id == link.run_id))
+            .where(link.event_id.in_(wanted))
+            .order_by(link.dag_id, link.run_id)
+        )
+        with self.db.tx() as conn:
+            for row in conn.execute(query).mappings():
+                out[row["event_id"]].append({**row, "triggering": row["newest"] == row["event_id"]})
+        return out
+
+    def asset_schedules(self) -> list[tuple[str, str]]:
+        """(dag_id, condition JSON) of every DAG scheduled on assets, by dag_id."""
+        s = t.asset_dag_schedule.c
+        with self.db.tx() as conn:
+            return [(d, c) for d, c in conn.execute(sa.select(s.dag_id, s.condition).order_by(s.dag_id))]
+
+    def pool_stats(self, pools: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Per pool: `granted` (slots held, riir's truth for how full it is) and the number of task
+        instances in it per state (`running`, `queued`, `scheduled`, `deferred`)."""
+        names = sorted(set(pools))
+        stats: dict[str, dict[str, int]] = {name: {"granted": 0} for name in names}
+        if not names:
+            return stats
+        ps, ti = t.pool_slot.c, t.task_instance.c
+        states = ("running", "queued", "scheduled", "deferred")
+        with self.db.tx() as conn:
+            granted = sa.select(ps.pool, sa.func.sum(ps.slots)).where(ps.pool.in_(names)).group_by(ps.pool)
+            for pool, n in conn.execute(granted):
+                stats[pool]["granted"] = int(n or 0)
+            counted = (
+                sa.select(ti.pool, ti.state, sa.func.count())
+                .where(ti.pool.in_(names), ti.state.in_(states))
+                .group_by(ti.pool, ti.state)
+            )
+            for pool, state, n in conn.execute(counted):
+                stats[pool][state] = int(n)
+        return stats
+
+    def delete_queued_events(self, conditions: Sequence[Condition]) -> int:
+        """Delete the asset-triggered run queue rows matching `conditions` (fields of "asset_queue");
+        how many."""
+        q = t.asset_dag_run_queue.c
+        with self.db.tx(write=True) as conn:
+            rows, _ = self.page("asset_queue", conditions)
+            deleted = 0
+            for row in rows:
+                where = sa.and_(q.dag_id == row["dag_id"], q.asset_key == row["asset_key"])
+                deleted += conn.execute(t.asset_dag_run_queue.delete().where(where)).rowcount
+            return deleted
 
     def delete_xcom(self, dag_id: str, run_id: str, task_id: str, map_index: int, key: str) -> bool:
         """Delete one XCom key of one task instance; False if there was none."""

@@ -8,8 +8,9 @@ holds over its queued keys; consuming the queue (what creating an asset-triggere
 deletes its rows. A queue row remembers the first event that queued it, so consuming returns
 every matching event since then, and may link them to the run as its triggering events.
 
-Each event also makes sure its asset exists in `asset` (name, uri), so the broker's asset views
-list every asset that ever had an event; the aliases an event came through are rows of
+Each event also makes sure its asset exists in `asset` (name, uri), and so does registering a
+DAG's schedule for the assets its condition names (as Airflow's DAG parsing does), so the
+broker's asset views list every asset a DAG waits on or that ever had an event; the aliases an event came through are rows of
 `asset_event_alias`, kept in emission order.
 """
 
@@ -182,6 +183,17 @@ class AssetMethods:
                 conn.execute(t.asset_dag_run_queue.delete().where(q.dag_id == dag_id))
                 return
             upsert(conn, t.asset_dag_schedule, {"dag_id": dag_id, "condition": condition_json}, ("dag_id",))
+            condition = _condition(condition_json)[0]  # type: ignore[arg-type]
+            now = utc_now()
+            for asset in condition.iter_assets():
+                row = {
+                    "name": asset.name,
+                    "uri": asset.uri,
+                    "asset_group": asset.group,
+                    "extra": {},
+                    "created_at": now,
+                }
+                insert_ignore(conn, t.asset, row, ("name", "uri"))
             conn.execute(
                 t.asset_dag_run_queue.delete().where(q.dag_id == dag_id, q.asset_key.not_in(sorted(keys)))
             )
