@@ -813,7 +813,7 @@ def main() -> int:
         print(f"({case.key}) {case.doc}: {case.n_tasks} task(s), dag_id {case.dag_id}")
         headers = ["figure"] + [f"{s} median (min-max)" for s in sides]
         if len(sides) == 2:
-            headers.append("riir / Airflow")
+            headers += ["riir / Airflow", "Airflow / riir"]
         rows = []
         for key, label, unit, digits in METRICS:
             if all(summary[case.key][s][key]["median"] is None for s in sides):
@@ -824,9 +824,12 @@ def main() -> int:
                     summary[case.key]["riir"][key]["median"], summary[case.key]["airflow"][key]["median"]
                 )
                 row.append(bl.fmt(rr, "", 3) if key not in NO_RATIO else "")
+                row.append(bl.fmt(1 / rr, "x", 1) if rr and key not in NO_RATIO else "")
             rows.append(row)
         rows.append(
-            ["runs succeeded"] + [f"{summary[case.key][s]['ok']}/{summary[case.key][s]['n']}" for s in sides]
+            ["runs succeeded"]
+            + [f"{summary[case.key][s]['ok']}/{summary[case.key][s]['n']}" for s in sides]
+            + [""] * (len(headers) - 1 - len(sides))
         )
         bl.print_table(headers, rows)
     print(
