@@ -186,6 +186,17 @@ def _asset_entities() -> dict[str, Entity]:
 ENTITIES = _entities()
 
 
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # what both databases take as a bound parameter
+
+
+def _clamp(value: Any) -> Any:
+    """An int as a bound parameter the database accepts: numbers beyond 64 bits (which no row holds)
+    are clamped to the 64-bit range, so they compare as they would and match nothing."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return min(max(value, _INT_MIN), _INT_MAX)
+    return value
+
+
 def _alternatives(value: str) -> list[str]:
     return [part for part in str(value).split("|") if part != ""]
 
@@ -212,9 +223,11 @@ class ApiQueries:
         name, op, value = cond
         column = entity.fields[name]
         if isinstance(value, list | tuple):
-            value = [to_utc(v) if hasattr(v, "tzinfo") else v for v in value]
+            value = [to_utc(v) if hasattr(v, "tzinfo") else _clamp(v) for v in value]
         elif hasattr(value, "tzinfo"):
             value = to_utc(value)
+        else:
+            value = _clamp(value)
         if op == "eq":
             return column == value
         if op == "ne":
@@ -267,7 +280,7 @@ class ApiQueries:
         order_by = [col.desc() if desc else col.asc() for col, desc in columns]
         order_by += [col.desc() if columns and columns[0][1] else col.asc() for col in entity.key]
         counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-        paged = query.order_by(*order_by).offset(offset)
+        paged = query.order_by(*order_by).offset(_clamp(offset))
         if limit is not None:
             paged = paged.limit(limit)
         with self.db.tx() as conn:

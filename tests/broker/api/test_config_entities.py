@@ -256,3 +256,17 @@ def test_plugins_providers_and_dag_warnings(broker, api):
     assert warnings.list_dag_warnings(dag_id="d1").total_entries == 0
     broker.registry.set_pool(PoolRecord("missing", 1))
     assert warnings.list_dag_warnings().total_entries == 0
+
+
+def test_what_schemathesis_found_answers_4xx_not_500(broker, api):
+    """Numbers beyond 64 bits, an empty order_by and out-of-range slots (scripts/schemathesis.sh)."""
+    register_dag(broker, "d1")
+    client = api("admin")
+    huge = 2**100
+    for path in (f"/dags?offset={huge}", f"/importErrors?offset={huge}", f"/connections?offset={huge}",
+                 f"/assets?offset={huge}"):  # fmt: skip
+        assert _send(client, "GET", path, None) == 200, path
+    assert _send(client, "GET", "/dagTags?order_by=", None) == 200
+    assert _send(client, "GET", f"/dags/d1/dagRuns/r/taskInstances/t/logs/1?map_index={huge}", None) == 404
+    assert _send(client, "DELETE", f"/dags/d1/assets/{huge}/queuedEvents", None) == 404
+    assert _send(client, "POST", "/pools", {"name": "p", "slots": huge}) == 422

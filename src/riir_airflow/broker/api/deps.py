@@ -146,7 +146,7 @@ def parse_order(
     """[(field, descending)] of an `order_by` parameter; 400 for a field not in `allowed`."""
     if isinstance(values, str):
         values = [values]
-    wanted = [v for v in (values or default) if v]
+    wanted = [v for v in values or () if v.strip(", ")] or [v for v in default if v]
     allowed = set(allowed)
     order = []
     for value in wanted:

@@ -67,7 +67,8 @@ def get_log(
     ctx = context(request)
     if try_number < 0:
         raise bad_request("try_number must be >= 0")
-    ti = ctx.store.get_task_instance(dag_id, dag_run_id, task_id, map_index)
+    in_range = -(2**31) <= map_index < 2**31 and try_number < 2**31  # what the columns can hold
+    ti = ctx.store.get_task_instance(dag_id, dag_run_id, task_id, map_index) if in_range else None
     if ti is None:
         raise not_found("TaskInstance not found")
     start = 0 if full_content else _position(token)

@@ -208,7 +208,7 @@ class ConnectionTestResponse(BaseModel):
 
 
 # -- pools -------------------------------------------------------------------------------------
-PoolSlots = Annotated[int, Field(ge=-1, description="Number of slots. Use -1 for unlimited.")]
+PoolSlots = Annotated[int, Field(ge=-1, le=2**31 - 1, description="Number of slots. Use -1 for unlimited.")]
 
 
 class PoolBody(StrictBody):
