@@ -590,8 +590,12 @@ class DagRunner:
         ti.start_date = self.clock.now()
         ti.end_date = None
         ti.next_attempt_at = None
-        self.store.put_task_instances([ti])
+        self._mark_running(ti, resume)
         self._execute(run, tis, key, resume)
+
+    def _mark_running(self, ti: TaskInstanceRecord, resume: tuple[str, dict[str, Any]] | None) -> None:
+        """Record that the try starts (a subclass may fold more into the same write)."""
+        self.store.put_task_instances([ti])
 
     def _execute(
         self,

@@ -158,14 +158,16 @@ def run_try(
     *,
     reschedule: tuple[datetime.datetime, int] | None = None,
     resume: tuple[str, dict[str, Any]] | None = None,
+    clear_xcoms: bool = True,
 ) -> TryOutcome:
     """Run the try described by `record` (try_number already advanced, state running).
 
     As in Airflow, a try starts with no XComs of its task instance: what an earlier try
-    pushed (before failing, say) is deleted, so downstream tasks only see this try's values.
+    pushed (before failing, say) is deleted, so downstream tasks only see this try's values
+    (`clear_xcoms=False`: the caller already did, with the write that started the try).
     A deferred task resuming (`resume`) is the same try going on: its XComs are kept.
     """
-    if resume is None:
+    if resume is None and clear_xcoms:
         store.delete_xcoms(record.dag_id, record.run_id, record.task_id, record.map_index)
     work = copy_for_rendering(task)  # rendering replaces attributes on this copy only
     ti = RuntimeTaskInstance(task=work, record=record, dag_run=run, store=store, clock=clock)

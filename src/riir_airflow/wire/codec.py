@@ -32,7 +32,7 @@ from typing import Any
 
 import pendulum
 
-__all__ = ["WireError", "decode", "decode_datetime", "encode", "encode_datetime", "record_fields"]
+__all__ = ["WireError", "decode", "decode_datetime", "encode", "encode_datetime", "prepare", "record_fields"]
 
 _NONE_TYPE = type(None)
 _SEQUENCE_ORIGINS = (list, Sequence, tuple, typing.Sequence)
@@ -361,3 +361,11 @@ def _scalar_decoder(tp: type) -> Convert:
         raise WireError(f"expected {tp.__name__}, got {data!r}")
 
     return decode_other
+
+
+def prepare(*tps: Any) -> None:
+    """Build (and cache) the encoders and decoders of `tps` now rather than on first use: a
+    DAG app does it before forking its workers, so no try pays for it again."""
+    for tp in tps:
+        _encoder(tp)
+        _decoder(tp)

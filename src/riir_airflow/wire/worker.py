@@ -40,6 +40,7 @@ class TaskRequest:
     resume_failure: str | None = None
     reschedule_first: datetime.datetime | None = None
     reschedule_count: int = 0
+    xcoms_cleared: bool = False  # the app deleted the instance's XComs when it marked it running
 
 
 @dataclass(slots=True)

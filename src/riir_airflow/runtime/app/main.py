@@ -93,7 +93,7 @@ def run_app(options: AppOptions) -> int:
     from riir_airflow.runtime.app.scheduler import AppScheduler
     from riir_airflow.runtime.app.session import AppSession
     from riir_airflow.runtime.app.trigger_loop import TriggerLoop
-    from riir_airflow.runtime.app.worker import run_request
+    from riir_airflow.runtime.app.worker import run_request, warm_up
     from riir_airflow.runtime.clock import SystemClock
     from riir_airflow.runtime.loader import load_dag_file
     from riir_airflow.store.broker_client import BrokerStore
@@ -116,6 +116,7 @@ def run_app(options: AppOptions) -> int:
     code_hash = hashlib.sha256(path.read_bytes()).hexdigest()
     _log_fields(dag_ids=",".join(dags))
 
+    warm_up()
     forkserver = ForkServer(lambda data: run_request(dags, data)).start()  # before any thread
     scheduler: AppScheduler | None = None
     session = AppSession(

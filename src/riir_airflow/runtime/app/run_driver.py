@@ -122,6 +122,16 @@ class AppRunDriver(DagRunner):
         if slots is not None:
             self.store.release_pool_slots(slots)
 
+    def _mark_running(self, ti: TaskInstanceRecord, resume: tuple[str, dict[str, Any]] | None) -> None:
+        """One round trip: the instance is running, and (a new try) its XComs are gone."""
+        calls: list[tuple[str, dict[str, Any]]] = [("put_task_instances", {"records": [ti]})]
+        if resume is None:
+            calls.append(("delete_xcoms", {"dag_id": ti.dag_id, "run_id": ti.run_id,
+                                           "task_id": ti.task_id, "map_index": ti.map_index}))  # fmt: skip
+        for outcome in self.store.batch(calls):
+            if isinstance(outcome, Exception):
+                raise outcome
+
     def _execute(
         self,
         run: DagRunRecord,
@@ -140,6 +150,7 @@ class AppRunDriver(DagRunner):
             broker_url=self.control.broker_url,
             token=self.control.token(),
             fencing=dict(self.control.fencing()),
+            xcoms_cleared=resume is None,
         )
         if resume is not None and resume[0] == "__fail__":
             error = resume[1]["error"]
