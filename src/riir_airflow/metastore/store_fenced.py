@@ -40,6 +40,7 @@ import sqlalchemy as sa
 
 from riir_airflow.metastore import tables as t
 from riir_airflow.metastore.codec import TI_FIELDS, TI_KEY
+from riir_airflow.metastore.coltypes import UtcDateTime
 from riir_airflow.sdk.state import TaskInstanceState
 from riir_airflow.store.records import TaskInstanceRecord
 
@@ -72,7 +73,8 @@ def _statement() -> str:
     )
 
 
-_DATES = frozenset({"start_date", "end_date", "next_attempt_at"})
+# The datetime columns, from the table (a datetime column added later is converted too).
+_DATES = frozenset(c.name for c in t.task_instance.columns if isinstance(c.type, UtcDateTime))
 
 
 def _row(ti: TaskInstanceRecord) -> dict[str, Any]:
