@@ -75,7 +75,9 @@ def _ti_entity(table: sa.Table) -> Entity:
     key = (c.dag_id, c.run_id, c.task_id, c.map_index)
     if "try_number" in table.primary_key.columns:
         key = (*key, c.try_number)
-    return Entity(select, fields, key, count_from=table, joined_fields=frozenset({"logical_date", "run_after"}))
+    return Entity(
+        select, fields, key, count_from=table, joined_fields=frozenset({"logical_date", "run_after"})
+    )
 
 
 def _entities() -> dict[str, Entity]:
@@ -284,7 +286,11 @@ class ApiQueries:
         columns = [(entity.fields[name], desc) for name, desc in order]
         order_by = [col.desc() if desc else col.asc() for col, desc in columns]
         order_by += [col.desc() if columns and columns[0][1] else col.asc() for col in entity.key]
-        if entity.count_from is not None and not extra_where and not {c[0] for c in conditions} & entity.joined_fields:
+        if (
+            entity.count_from is not None
+            and not extra_where
+            and not {c[0] for c in conditions} & entity.joined_fields
+        ):
             counted = sa.select(sa.func.count()).select_from(entity.count_from).where(*where)
         else:
             counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
