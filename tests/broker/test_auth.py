@@ -15,11 +15,12 @@ from riir_airflow.store.records import (
     AssetEventRecord,
     ConnectionRecord,
     DagRunRecord,
+    DeferralRecord,
     TaskInstanceRecord,
     VariableRecord,
     XComRecord,
 )
-from riir_airflow.wire.errors import Forbidden, Unauthorized
+from riir_airflow.wire.errors import Forbidden, StaleFencingToken, Unauthorized
 from riir_airflow.wire.messages import SerializedDag
 
 from .conftest import T0, Broker
@@ -68,6 +69,9 @@ FOREIGN_CALLS: dict[str, dict] = {
     "consume_asset_dag_run_queue": {"dag_id": B},
     "get_dag_run_asset_events": {"dag_id": B, "run_id": "r1"},
     "record_asset_event": {"event": AssetEventRecord("a", "s3://a", source_dag_id=B, timestamp=T0)},
+    "set_deferral": {"record": DeferralRecord(B, "r1", "t1", "x.Trigger", "{}", "stolen")},
+    "get_deferrals": {"dag_id": B, "run_id": "r1"},
+    "delete_deferral": {"dag_id": B, "run_id": "r1", "task_id": "t1"},
 }
 
 
@@ -81,6 +85,7 @@ def _snapshot(admin) -> tuple:
         admin.get_rendered_fields(B, "r1", "t1"),
         admin.read_log(B, "r1", "t1", -1, 1),
         admin.get_asset_events(),
+        admin.get_deferrals(B, "r1"),
         admin.get_task_instances("dag_a", "r1"),
     )
 
@@ -100,6 +105,7 @@ def test_app_token_gets_403_on_every_read_and_write_of_another_dags_rows_and_not
     admin.set_xcom(XComRecord(B, "r1", "t1", "k", '"v"'))
     admin.set_rendered_fields(B, "r1", "t1", -1, {"f": "v"})
     admin.append_log(B, "r1", "t1", -1, 1, "log\n")
+    admin.set_deferral(DeferralRecord(B, "r1", "t1", "x.Trigger", "{}", "execute_complete"))
     before = _snapshot(admin)
 
     app = broker.client(broker.app_token("dag_a"))
@@ -118,6 +124,22 @@ def test_app_token_reads_and_writes_its_own_dag(broker: Broker) -> None:
     app.create_dag_run(_run("dag_a"))
     app.put_task_instances([_ti("dag_a", TaskInstanceState.SUCCESS)])
     assert app.get_task_instance("dag_a", "r1", "t1").state is TaskInstanceState.SUCCESS
+
+
+def test_app_token_keeps_its_own_dags_deferrals_and_writes_them_only_under_its_lease(
+    broker: Broker,
+) -> None:
+    app = broker.client(broker.app_token("dag_a"))
+    app.register([SerializedDag("dag_a", "/dags/a.py")], code_hash="h")
+    deferral = DeferralRecord("dag_a", "r1", "t1", "x.Trigger", "{}", "execute_complete", timeout_at=T0)
+    broker.client().create_dag_run(_run("dag_a"))
+    with pytest.raises(StaleFencingToken):  # no lease yet: not this DAG's scheduler
+        app.set_deferral(deferral)
+    app.acquire_lease("dag_a")
+    app.set_deferral(deferral)
+    assert app.get_deferrals("dag_a", "r1") == [deferral]
+    app.delete_deferral("dag_a", "r1", "t1")
+    assert app.get_deferrals("dag_a", "r1") == []
 
 
 def test_app_token_reads_but_never_writes_connections_and_uses_variables(broker: Broker) -> None:

@@ -232,3 +232,20 @@ def test_audit_log_appends_and_filters(registry: MetastoreRegistry, engine: sa.E
     assert [e.event for e in registry.audit_log(limit=1)] == ["clear"]
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(tables.audit_log)).scalar() == 3
+
+
+def test_retiring_a_dag_removes_its_deferrals_and_keeps_other_dags(
+    store: MetastoreStore, registry: MetastoreRegistry
+) -> None:
+    from riir_airflow.store.records import DeferralRecord
+
+    register(registry, "a1", "dag_a", "dag_b")
+    for dag_id in ("dag_a", "dag_b"):
+        store.create_dag_run(run(dag_id=dag_id))
+        store.set_deferral(DeferralRecord(dag_id, "r1", "t1", "x.Trigger", "{}", "execute_complete"))
+    registry.retire_dag("dag_a")
+    with store.engine.connect() as conn:
+        d = tables.task_deferral.c
+        left = conn.execute(sa.select(d.dag_id)).scalars().all()
+    assert left == ["dag_b"]
+    assert [r.task_id for r in store.get_deferrals("dag_b", "r1")] == ["t1"]

@@ -1,6 +1,7 @@
 """Migrations: upgrade from an empty database gives exactly `tables.metadata`, on SQLite and on
-PostgreSQL; `check` reports reachability and revision; `reset` drops data and recreates; two
-brokers migrating one PostgreSQL database at once do not collide."""
+PostgreSQL; each later revision upgrades a database of the one before keeping its data, and
+downgrades again; `check` reports reachability and revision; `reset` drops data and recreates;
+two brokers migrating one PostgreSQL database at once do not collide."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import pendulum
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from store.metastore_support import postgres_schema
 
 from riir_airflow.metastore import migrate, tables
-from riir_airflow.metastore.engine import create_engine
+from riir_airflow.metastore.engine import WRITE, create_engine
+from riir_airflow.metastore.store import MetastoreStore
+from riir_airflow.sdk.state import DagRunState
+from riir_airflow.store.records import DagRunRecord, DeferralRecord
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -61,6 +67,40 @@ def test_upgrade_again_is_a_no_op_that_keeps_data(empty_engine: sa.Engine) -> No
     assert migrate.upgrade(empty_engine) == (migrate.head_revision(),) * 2
     with empty_engine.connect() as conn:
         assert conn.execute(sa.select(tables.variable.c.val)).scalar() == "v"
+
+
+def _downgrade(engine: sa.Engine, revision: str) -> None:
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{WRITE: True})
+        with conn.begin():
+            command.downgrade(migrate.alembic_config(conn), revision)
+
+
+def test_0002_adds_task_deferral_to_a_0001_database_keeping_its_runs_and_downgrades_again(
+    empty_engine: sa.Engine,
+) -> None:
+    assert migrate.upgrade(empty_engine, "0001") == (None, "0001")
+    assert "task_deferral" not in _table_names(empty_engine)
+    t0 = pendulum.datetime(2024, 1, 1, tz="UTC")
+    store = MetastoreStore(empty_engine)
+    store.create_dag_run(DagRunRecord("dag_a", "r1", "manual", DagRunState.RUNNING, run_after=t0))
+
+    assert migrate.upgrade(empty_engine, "0002") == ("0001", "0002")
+    deferral = DeferralRecord("dag_a", "r1", "t1", "x.Trigger", "{}", "execute_complete", timeout_at=t0)
+    store.set_deferral(deferral)
+    assert store.get_deferrals("dag_a", "r1") == [deferral]
+    store.delete_dag_run("dag_a", "r1")  # the new table cascades from dag_run like the others
+    assert store.get_deferrals("dag_a", "r1") == []
+
+    store.create_dag_run(DagRunRecord("dag_a", "r2", "manual", DagRunState.RUNNING, run_after=t0))
+    store.set_deferral(DeferralRecord("dag_a", "r2", "t1", "x.Trigger", "{}", "execute_complete"))
+    _downgrade(empty_engine, "0001")
+    with empty_engine.connect() as conn:
+        assert migrate.current_revision(conn) == "0001"
+    assert "task_deferral" not in _table_names(empty_engine)
+    assert store.get_dag_run("dag_a", "r2") is not None
+    assert migrate.upgrade(empty_engine) == ("0001", migrate.head_revision())
+    assert store.get_deferrals("dag_a", "r2") == []
 
 
 def test_check_reports_no_schema_then_ok_at_head(empty_engine: sa.Engine) -> None:

@@ -12,7 +12,7 @@ that yields an empty store:
             yield s
             s.close()
 
-The tests live in topic mixins (runs, task instances, XCom, data, assets) to keep modules small;
+The tests live in topic mixins (runs, task instances, XCom, data, assets, deferrals) to keep modules small;
 `StoreContract` is their union. Behaviour every test relies on:
 - datetimes are returned as timezone-aware UTC `pendulum.DateTime`s, equal (as instants) to
   what was written in whatever timezone;
@@ -30,6 +30,7 @@ from riir_airflow.store import Store
 
 from .contract_assets import AssetContract
 from .contract_data import DataContract
+from .contract_deferrals import DeferralContract
 from .contract_runs import RunContract
 from .contract_task_instances import TaskInstanceContract
 from .contract_xcom import XComContract
@@ -37,7 +38,9 @@ from .contract_xcom import XComContract
 __all__ = ["StoreContract"]
 
 
-class StoreContract(RunContract, TaskInstanceContract, XComContract, DataContract, AssetContract):
+class StoreContract(
+    RunContract, TaskInstanceContract, XComContract, DataContract, AssetContract, DeferralContract
+):
     """Base class of the Store contract suite; subclasses provide the `store` fixture."""
 
     @pytest.fixture

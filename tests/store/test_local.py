@@ -22,7 +22,7 @@ import pytest
 
 from riir_airflow.sdk.state import DagRunState
 from riir_airflow.sdk.state import TaskInstanceState as S
-from riir_airflow.store import LocalStore, Store, VariableRecord, sqlite_schema
+from riir_airflow.store import DeferralRecord, LocalStore, Store, VariableRecord, sqlite_schema
 
 from .contract import StoreContract
 from .contract_support import at, run, ti, xcom
@@ -118,6 +118,22 @@ def test_an_older_file_is_migrated_forward_once_keeping_its_data(
             assert s.get_dag_run("dag_a", "r1") is not None
     assert _raw(db, "SELECT version FROM schema_version") == [(sqlite_schema.SCHEMA_VERSION + 1,)]
     assert "bundle_name" in [row[1] for row in _raw(db, "PRAGMA table_info(dag_run)")]
+
+
+def test_a_version_2_file_gains_the_deferral_table_keeping_its_runs(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as m:  # a file written before deferrals were stored
+        m.setattr(sqlite_schema, "MIGRATIONS", sqlite_schema.MIGRATIONS[:2])
+        with LocalStore(db) as s:
+            s.create_dag_run(run("r1"))
+    assert _raw(db, "SELECT version FROM schema_version") == [(2,)]
+    with LocalStore(db) as s:
+        assert s.get_dag_run("dag_a", "r1") is not None
+        s.set_deferral(DeferralRecord("dag_a", "r1", "t1", "x.Trigger", "{}", "execute_complete"))
+        assert [d.task_id for d in s.get_deferrals("dag_a", "r1")] == ["t1"]
+    assert _raw(db, "SELECT version FROM schema_version") == [(sqlite_schema.SCHEMA_VERSION,)]
+    assert sqlite_schema.SCHEMA_VERSION >= 3
 
 
 def test_a_file_from_a_newer_version_is_refused(db: Path) -> None:

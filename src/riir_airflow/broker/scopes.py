@@ -53,6 +53,7 @@ SCOPE_RULES: dict[str, Rule] = {
     "create_dag_run": Rule(lambda kw: (kw["run"].dag_id,)),
     "put_task_instances": Rule(lambda kw: {r.dag_id for r in kw["records"]}),
     "set_xcom": Rule(lambda kw: (kw["xcom"].dag_id,)),
+    "set_deferral": Rule(lambda kw: (kw["record"].dag_id,)),
     "record_asset_event": Rule(lambda kw: (kw["event"].source_dag_id,)),
     "get_asset_events": Rule(None),
     "dags_triggered_by": Rule(None, own_result=True),
@@ -85,6 +86,8 @@ SCOPE_RULES: dict[str, Rule] = {
             "get_dag_schedule",
             "consume_asset_dag_run_queue",
             "get_dag_run_asset_events",
+            "get_deferrals",
+            "delete_deferral",
         )
     },
 }

@@ -47,6 +47,7 @@ from riir_airflow.metastore.database import Database
 from riir_airflow.metastore.engine import create_engine
 from riir_airflow.metastore.store_assets import AssetMethods
 from riir_airflow.metastore.store_data import DataMethods
+from riir_airflow.metastore.store_deferrals import DeferralMethods
 from riir_airflow.metastore.store_fenced import fenced_put_task_instances
 from riir_airflow.sdk.state import DagRunState, TaskInstanceState
 from riir_airflow.store.records import (
@@ -85,7 +86,7 @@ def _upsert_many(
     conn.execute(stmt, rows)
 
 
-class MetastoreStore(DataMethods, AssetMethods):
+class MetastoreStore(DataMethods, AssetMethods, DeferralMethods):
     """The `Store` over a SQLAlchemy engine; see the module docstring for the contract."""
 
     def __init__(
@@ -315,7 +316,8 @@ class MetastoreStore(DataMethods, AssetMethods):
             return [ti_from_row(row) for row in conn.execute(query).mappings()]
 
     def delete_task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
-        """Remove one task instance with its history, XComs, rendered fields, logs and pool slots."""
+        """Remove one task instance with its history, XComs, rendered fields, logs, pool slots and
+        deferral."""
         tables = (
             t.task_instance,
             t.task_instance_history,
@@ -323,6 +325,7 @@ class MetastoreStore(DataMethods, AssetMethods):
             t.rendered_fields,
             t.task_log,
             t.pool_slot,
+            t.task_deferral,
         )
         with self._tx(write=True) as conn:
             for table in tables:
@@ -330,7 +333,8 @@ class MetastoreStore(DataMethods, AssetMethods):
 
     def clear_task_instances(self, dag_id: str, run_id: str, task_ids: Sequence[str]) -> None:
         """Every map index of those tasks: state none, next_attempt_at and note dropped (try
-        number, max tries, dates and history kept), XComs deleted. Unknown ids are ignored."""
+        number, max tries, dates and history kept), XComs and deferrals deleted. Unknown ids are
+        ignored."""
         ids = list(task_ids)
         c, x = t.task_instance.c, t.xcom.c
         with self._tx(write=True) as conn:
@@ -340,6 +344,8 @@ class MetastoreStore(DataMethods, AssetMethods):
                 .values(state=TaskInstanceState.NONE.value, next_attempt_at=None, note=None)
             )
             conn.execute(t.xcom.delete().where(x.dag_id == dag_id, x.run_id == run_id, x.task_id.in_(ids)))
+            d = t.task_deferral
+            conn.execute(d.delete().where(d.c.dag_id == dag_id, d.c.run_id == run_id, d.c.task_id.in_(ids)))
 
     # -- XCom -----------------------------------------------------------------------------
     def set_xcom(self, xcom: XComRecord) -> None:

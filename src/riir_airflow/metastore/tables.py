@@ -3,9 +3,9 @@
 The current shape of the database; the Alembic migrations (`migrations/versions/`) are the
 history that produces it, and a test checks that migrating an empty database gives exactly this.
 Change it only together with a new migration. Layout, and the why:
-- Rows of a DAG run (task instances, try history, XComs, rendered fields, logs, held pool slots,
-  consumed asset events) hang off `dag_run` with ON DELETE CASCADE: deleting a run, or retiring
-  a DAG, removes everything of it in one statement. `dag_run` has no foreign key to `dag`: runs
+- Rows of a DAG run (task instances, try history, XComs, rendered fields, logs, deferrals, held
+  pool slots, consumed asset events) hang off `dag_run` with ON DELETE CASCADE: deleting a run,
+  or retiring a DAG, removes everything of it in one statement. `dag_run` has no foreign key to `dag`: runs
   may exist without a registered DAG (`dags test` histories, the Store contract).
 - Asset events outlive the runs that emitted them (lineage); the aliases an event came through
   are rows of `asset_event_alias`, so "events through alias X" is a plain indexed query on both
@@ -26,7 +26,8 @@ __all__ = [
     "api_token", "app", "app_command", "app_dag", "asset", "asset_dag_run_queue", "asset_dag_schedule",
     "asset_event", "asset_event_alias", "audit_log", "connection", "dag", "dag_lease", "dag_run",
     "dag_run_asset_event", "dag_version", "import_error", "metadata", "pool_slot", "rendered_fields",
-    "slot_pool", "task_instance", "task_instance_history", "task_log", "users", "variable", "xcom",
+    "slot_pool", "task_deferral", "task_instance", "task_instance_history", "task_log", "users",
+    "variable", "xcom",
 ]  # fmt: skip
 
 # Deterministic constraint names, so migrations can refer to them on both databases.
@@ -176,6 +177,22 @@ task_log = sa.Table(
     _run_fk(),
     sa.Index(None, *_TI_KEY, "try_number", "id"),
     sqlite_autoincrement=True,
+)
+
+# The trigger a deferred task instance waits on (one per task instance, store.DeferralRecord), so
+# a restarted DAG app resumes it. Not keyed to task_instance: the app may write it first.
+task_deferral = sa.Table(
+    "task_deferral",
+    metadata,
+    *_ti_key_columns(),
+    sa.Column("try_number", sa.Integer, nullable=False),
+    sa.Column("classpath", sa.Text, nullable=False),
+    sa.Column("trigger_kwargs", sa.Text, nullable=False),  # JSON text from riir_airflow.sdk.serde
+    sa.Column("method_name", sa.Text, nullable=False),
+    sa.Column("kwargs", sa.Text),  # JSON text from riir_airflow.sdk.serde
+    sa.Column("timeout_at", UtcDateTime),
+    sa.PrimaryKeyConstraint(*_TI_KEY),
+    _run_fk(),
 )
 
 # -- variables, connections, pools ---------------------------------------------------------

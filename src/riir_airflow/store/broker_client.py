@@ -31,6 +31,7 @@ from riir_airflow.store.records import (
     AssetEventRecord,
     ConnectionRecord,
     DagRunRecord,
+    DeferralRecord,
     TaskInstanceRecord,
     VariableRecord,
     XComRecord,
@@ -337,3 +338,13 @@ class BrokerStore(BrokerAppMixin):
 
     def get_dag_run_asset_events(self, dag_id: str, run_id: str) -> list[AssetEventRecord]:
         return self._call("get_dag_run_asset_events", dag_id=dag_id, run_id=run_id)
+
+    # -- deferred tasks' triggers --------------------------------------------------------
+    def set_deferral(self, record: DeferralRecord) -> None:
+        self._call("set_deferral", record=record)
+
+    def get_deferrals(self, dag_id: str, run_id: str) -> list[DeferralRecord]:
+        return self._call("get_deferrals", dag_id=dag_id, run_id=run_id)
+
+    def delete_deferral(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
+        self._call("delete_deferral", dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index)

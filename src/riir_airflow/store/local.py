@@ -11,9 +11,9 @@ Contract (beyond `store.protocol.Store`, which it implements in full):
 - Each method is one transaction: a call either happens entirely or not at all.
 - Datetimes must be timezone-aware (naive ones raise ValueError); they are stored as UTC and
   returned as `pendulum.DateTime` in UTC. `conf`, rendered fields are stored as JSON.
-- Writes that belong to a DAG run (task instances, XComs, rendered fields, logs) raise KeyError
-  when the run does not exist; `update_dag_run` does too. Reads of missing things return
-  None / [] / "" and deletes of missing things do nothing, so retries are harmless.
+- Writes that belong to a DAG run (task instances, XComs, rendered fields, logs, deferrals)
+  raise KeyError when the run does not exist; `update_dag_run` does too. Reads of missing things
+  return None / [] / "" and deletes of missing things do nothing, so retries are harmless.
 - Sequence filters: None means "no filter", an empty sequence matches nothing.
 - Try history: every `put_task_instances` record with try_number >= 1 also becomes the history
   entry of that try (the last one written wins), so the history holds the latest state each try
@@ -43,6 +43,7 @@ from riir_airflow.store.records import (
     ConnectionRecord,
     DagRunAlreadyExists,
     DagRunRecord,
+    DeferralRecord,
     TaskInstanceRecord,
     VariableRecord,
     XComRecord,
@@ -53,6 +54,7 @@ from riir_airflow.store.sqlite_schema import (
     TI_COLUMNS,
     connect,
     decode_asset_event,
+    decode_dt,
     decode_run,
     decode_ti,
     decode_xcom,
@@ -73,6 +75,7 @@ _TI_KEY = ("dag_id", "run_id", "task_id", "map_index")
 _TI_WHERE = "dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?"
 _CONN_COLUMNS = tuple(f.name for f in dataclasses.fields(ConnectionRecord))
 _XCOM_COLUMNS = (*_TI_KEY, "key", "value", "timestamp")
+_DEFERRAL_COLUMNS = tuple(f.name for f in dataclasses.fields(DeferralRecord))
 
 
 @functools.lru_cache(maxsize=256)
@@ -94,6 +97,11 @@ def _event_keys(event: AssetEventRecord) -> set[str]:
     from riir_airflow.sdk.assets import ALIAS_KEY_PREFIX
 
     return {event.uri, *(ALIAS_KEY_PREFIX + alias for alias in event.source_aliases or [])}
+
+
+def _decode_deferral(row: sqlite3.Row) -> DeferralRecord:
+    fields = {col: row[col] for col in _DEFERRAL_COLUMNS}
+    return DeferralRecord(**{**fields, "timeout_at": decode_dt(fields["timeout_at"])})
 
 
 class LocalStore:
@@ -271,7 +279,7 @@ class LocalStore:
 
     def delete_dag_run(self, dag_id: str, run_id: str) -> None:
         """Delete the run; foreign keys cascade to its task instances, their history, XComs,
-        rendered fields and logs. A missing run is not an error."""
+        rendered fields, logs and deferrals. A missing run is not an error."""
         self._write("DELETE FROM dag_run WHERE dag_id = ? AND run_id = ?", (dag_id, run_id))
 
     def requeue_dag_run(
@@ -321,8 +329,11 @@ class LocalStore:
                     conn.execute(upsert_try, values)
 
     def delete_task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
+        tables = (
+            "task_instance", "task_instance_history", "xcom", "rendered_fields", "task_log", "task_deferral",
+        )  # fmt: skip
         with self._tx(write=True) as conn:
-            for table in ("task_instance", "task_instance_history", "xcom", "rendered_fields", "task_log"):
+            for table in tables:
                 conn.execute(f"DELETE FROM {table} WHERE {_TI_WHERE}", (dag_id, run_id, task_id, map_index))
 
     def get_task_instances(self, dag_id: str, run_id: str) -> list[TaskInstanceRecord]:
@@ -356,9 +367,11 @@ class LocalStore:
                 f"WHERE dag_id = ? AND run_id = ? AND {clause}",
                 [TaskInstanceState.NONE.value, dag_id, run_id, *values],
             )
-            conn.execute(
-                f"DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND {clause}", [dag_id, run_id, *values]
-            )
+            for table in ("xcom", "task_deferral"):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE dag_id = ? AND run_id = ? AND {clause}",
+                    [dag_id, run_id, *values],
+                )
 
     # -- XCom -----------------------------------------------------------------------------
     def set_xcom(self, xcom: XComRecord) -> None:
@@ -449,6 +462,27 @@ class LocalStore:
         return "".join(
             row["text"] for row in self._rows(sql, (dag_id, run_id, task_id, map_index, try_number))
         )
+
+    # -- deferred tasks' triggers --------------------------------------------------------
+    def set_deferral(self, record: DeferralRecord) -> None:
+        """Insert or replace the task instance's deferral; KeyError if its run is missing."""
+        values = [
+            encode_dt(record.timeout_at) if col == "timeout_at" else getattr(record, col)
+            for col in _DEFERRAL_COLUMNS
+        ]
+        self._write(
+            upsert_sql("task_deferral", _DEFERRAL_COLUMNS, _TI_KEY),
+            values,
+            run=(record.dag_id, record.run_id),
+        )
+
+    def get_deferrals(self, dag_id: str, run_id: str) -> list[DeferralRecord]:
+        """Every deferral of the run, ordered by (task_id, map_index)."""
+        sql = "SELECT * FROM task_deferral WHERE dag_id = ? AND run_id = ? ORDER BY task_id, map_index"
+        return [_decode_deferral(row) for row in self._rows(sql, (dag_id, run_id))]
+
+    def delete_deferral(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
+        self._write(f"DELETE FROM task_deferral WHERE {_TI_WHERE}", (dag_id, run_id, task_id, map_index))
 
     # -- assets ---------------------------------------------------------------------------
     # Triggering works as Airflow's scheduler does: recording an event puts a row

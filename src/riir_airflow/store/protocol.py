@@ -22,6 +22,7 @@ from riir_airflow.store.records import (
     AssetEventRecord,
     ConnectionRecord,
     DagRunRecord,
+    DeferralRecord,
     TaskInstanceRecord,
     VariableRecord,
     XComRecord,
@@ -65,7 +66,8 @@ class Store(Protocol):
         ...
 
     def delete_dag_run(self, dag_id: str, run_id: str) -> None:
-        """Delete the run with its task instances, their history, XComs, rendered fields, logs."""
+        """Delete the run with its task instances, their history, XComs, rendered fields, logs
+        and deferrals."""
         ...
 
     def requeue_dag_run(
@@ -100,14 +102,15 @@ class Store(Protocol):
         ...
 
     def delete_task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
-        """Remove one task instance with its try history, XComs, rendered fields and logs
-        (a mapped task's placeholder once it is expanded). A missing one is not an error."""
+        """Remove one task instance with its try history, XComs, rendered fields, logs and
+        deferral (a mapped task's placeholder once it is expanded). A missing one is not an error."""
         ...
 
     def clear_task_instances(
         self, dag_id: str, run_id: str, task_ids: Sequence[str]
     ) -> None:
-        """Reset those task instances to state none (keeping try history) and drop their XComs."""
+        """Reset those task instances to state none (keeping try history) and drop their XComs
+        and deferrals (a cleared task runs anew, as Airflow drops its next_method)."""
         ...
 
     # -- XCom -----------------------------------------------------------------------------
@@ -213,6 +216,21 @@ class Store(Protocol):
 
     def get_dag_run_asset_events(self, dag_id: str, run_id: str) -> list[AssetEventRecord]:
         """The events a run consumed (its triggering asset events), ordered by (timestamp, id)."""
+        ...
+
+    # -- deferred tasks' triggers --------------------------------------------------------
+    def set_deferral(self, record: DeferralRecord) -> None:
+        """Insert or replace the deferral of the record's task instance (dag_id, run_id,
+        task_id, map_index); KeyError if its run does not exist."""
+        ...
+
+    def get_deferrals(self, dag_id: str, run_id: str) -> list[DeferralRecord]:
+        """Every deferral of the run, ordered by (task_id, map_index); [] for an unknown run."""
+        ...
+
+    def delete_deferral(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
+        """Forget the task instance's deferral (its trigger fired, timed out or was given up);
+        a missing one is not an error."""
         ...
 
     def close(self) -> None: ...

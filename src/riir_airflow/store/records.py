@@ -1,4 +1,5 @@
-"""Typed records the store keeps: DAG runs, task instances, XComs, logs, variables, connections.
+"""Typed records the store keeps: DAG runs, task instances, XComs, logs, variables, connections,
+asset events and deferred tasks' triggers.
 
 These are the messages that cross the runtime <-> store boundary (and, later, the app <-> broker
 wire), defined once. Datetimes are timezone-aware UTC. XCom values travel as JSON text produced
@@ -18,6 +19,7 @@ __all__ = [
     "ConnectionRecord",
     "DagRunAlreadyExists",
     "DagRunRecord",
+    "DeferralRecord",
     "TaskInstanceRecord",
     "VariableRecord",
     "XComRecord",
@@ -123,3 +125,26 @@ class AssetEventRecord:
     source_aliases: list[str] = field(default_factory=list)
     timestamp: datetime.datetime | None = None
     id: int | None = None
+
+
+@dataclass(slots=True)
+class DeferralRecord:
+    """The trigger a deferred task instance waits on, kept so a restarted DAG app resumes it.
+
+    One per task instance (the latest deferral wins). `classpath` and `trigger_kwargs` rebuild
+    the trigger (`BaseTrigger.serialize()`; the kwargs as `riir_airflow.sdk.serde` JSON text);
+    `method_name` and `kwargs` (serde JSON text, None for none) are what the task resumes with
+    once the trigger fires; `timeout_at` is when the deferral times out (None: never). Like
+    XCom values, the JSON texts are opaque to the store.
+    """
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    classpath: str
+    trigger_kwargs: str  # JSON text (riir_airflow.sdk.serde)
+    method_name: str
+    map_index: int = -1
+    try_number: int = 0
+    kwargs: str | None = None  # JSON text (riir_airflow.sdk.serde)
+    timeout_at: datetime.datetime | None = None

@@ -191,6 +191,24 @@ MIGRATIONS: list[list[str]] = [
             {_RUN_FK}
         )""",
     ],
+    # 3: the trigger each deferred task instance waits on (one per task instance), so a
+    # restarted DAG app resumes it; goes with its run.
+    [
+        f"""CREATE TABLE task_deferral (
+            dag_id TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            map_index INTEGER NOT NULL,
+            try_number INTEGER NOT NULL,
+            classpath TEXT NOT NULL,
+            trigger_kwargs TEXT NOT NULL,
+            method_name TEXT NOT NULL,
+            kwargs TEXT,
+            timeout_at TEXT,
+            PRIMARY KEY (dag_id, run_id, task_id, map_index),
+            {_RUN_FK}
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

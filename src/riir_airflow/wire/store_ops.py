@@ -44,7 +44,7 @@ READ_OPS = frozenset(
         "get_dag_run", "list_dag_runs", "get_task_instances", "get_task_instance",
         "get_task_instance_tries", "get_xcoms", "get_rendered_fields", "read_log", "get_variable",
         "get_connection", "get_asset_events", "get_dag_schedule", "dags_triggered_by",
-        "get_dag_run_asset_events",
+        "get_dag_run_asset_events", "get_deferrals",
     }
 )  # fmt: skip
 """Operations that change nothing: safe to retry, and served to standby replicas too."""
@@ -55,7 +55,7 @@ WRITE_OPS = frozenset(
         "delete_task_instance", "clear_task_instances", "set_xcom", "delete_xcoms",
         "set_rendered_fields", "append_log", "set_variable", "delete_variable", "set_connection",
         "delete_connection", "record_asset_event", "register_dag_schedule",
-        "consume_asset_dag_run_queue",
+        "consume_asset_dag_run_queue", "set_deferral", "delete_deferral",
     }
 )  # fmt: skip
 """Operations that change state: they carry fencing tokens and a request id (replayed once)."""
