@@ -89,6 +89,7 @@ from dags_test_100 import tail, write_dag_pair
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 POLL_S = 0.25
+RUN_MARKER = "RUN: "
 READY_TIMEOUT_S = 300.0
 
 # ----------------------------------------------------------------------------- the DAGs
@@ -719,6 +720,45 @@ def cell(s: dict, unit: str, digits: int) -> str:
     )
 
 
+def run_all(args, cases: list[Case], sides: list[str], work: Path, results: dict, loads: list) -> None:
+    for case in cases:
+        cdir = work / f"case_{case.key}"
+        cdir.mkdir()
+        riir_file, af_file = write_dag_pair(cdir, case.dag_id, case.source())
+        if args.keep_dags:
+            args.keep_dags.mkdir(parents=True, exist_ok=True)
+            (args.keep_dags / f"{case.dag_id}.py").write_text(case.source())
+        for i in range(args.repeat):
+            order = sides if i % 2 == 0 else sides[::-1]
+            for side in order:
+                tag = f"{case.key}_{i}"
+                loads.append(os.getloadavg()[0])
+                if side == "riir":
+                    system = RiirSystem(work, tag, riir_file.parent)
+                else:
+                    system = AirflowSystem(
+                        work, tag, af_file.parent, args.airflow_venv, args.airflow_db, args.postgres_url
+                    )
+                r = run_one(system, case, args.timeout, args.settle, args.keep_logs)
+                r["loadavg_1m"] = loads[-1]
+                results[case.key][side].append(r)
+                if r["ok"]:
+                    print(
+                        f"  {case.key} {side:7} #{i + 1}: t2f {bl.fmt(r['trigger_to_finish_s'], ' s', 2)}, "
+                        f"t2t median {bl.fmt(r['t2t_median_ms'], ' ms', 1)}, "
+                        f"peak PSS {bl.fmt(r['peak_pss_mib'], ' MiB', 1)} ({r['peak_procs']} procs), "
+                        f"load {loads[-1]:.1f}",
+                        flush=True,
+                    )
+                else:
+                    print(
+                        f"\n!!! {case.key} {side} #{i + 1} FAILED: {r.get('error')}\n{r.get('logs', '')}\n",
+                        flush=True,
+                    )
+                # every run's figures at once, so that an interrupted benchmark loses nothing
+                print(RUN_MARKER + json.dumps({k: v for k, v in r.items() if k != "logs"}), flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
@@ -789,42 +829,14 @@ def main() -> int:
     )
     results: dict[str, dict[str, list[dict]]] = {c.key: {s: [] for s in sides} for c in cases}
     loads = []
+    interrupted = False
     with tempfile.TemporaryDirectory(prefix="bench_app_latency_") as tmp:
-        work = Path(tmp)
-        for case in cases:
-            cdir = work / f"case_{case.key}"
-            cdir.mkdir()
-            riir_file, af_file = write_dag_pair(cdir, case.dag_id, case.source())
-            if args.keep_dags:
-                args.keep_dags.mkdir(parents=True, exist_ok=True)
-                (args.keep_dags / f"{case.dag_id}.py").write_text(case.source())
-            for i in range(args.repeat):
-                order = sides if i % 2 == 0 else sides[::-1]
-                for side in order:
-                    tag = f"{case.key}_{i}"
-                    loads.append(os.getloadavg()[0])
-                    if side == "riir":
-                        system = RiirSystem(work, tag, riir_file.parent)
-                    else:
-                        system = AirflowSystem(
-                            work, tag, af_file.parent, args.airflow_venv, args.airflow_db, args.postgres_url
-                        )
-                    r = run_one(system, case, args.timeout, args.settle, args.keep_logs)
-                    r["loadavg_1m"] = loads[-1]
-                    results[case.key][side].append(r)
-                    if r["ok"]:
-                        print(
-                            f"  {case.key} {side:7} #{i + 1}: t2f {bl.fmt(r['trigger_to_finish_s'], ' s', 2)}, "
-                            f"t2t median {bl.fmt(r['t2t_median_ms'], ' ms', 1)}, "
-                            f"peak PSS {bl.fmt(r['peak_pss_mib'], ' MiB', 1)} ({r['peak_procs']} procs), "
-                            f"load {loads[-1]:.1f}",
-                            flush=True,
-                        )
-                    else:
-                        print(
-                            f"\n!!! {case.key} {side} #{i + 1} FAILED: {r.get('error')}\n{r.get('logs', '')}\n",
-                            flush=True,
-                        )
+        try:
+            run_all(args, cases, sides, Path(tmp), results, loads)
+        except (KeyboardInterrupt, SystemExit):  # Ctrl-C or SIGTERM: the running system is torn
+            interrupted = True  # down already (run_one's finally); report the runs that finished
+            print("\ninterrupted: reporting the runs that finished", flush=True)
+            notes.append("interrupted before the end")
 
     loads.append(os.getloadavg()[0])
     summary = {}
@@ -883,6 +895,8 @@ def main() -> int:
             "notes": notes,
         }
     )
+    if interrupted:
+        return 130
     return 0 if all(r["ok"] for c in results.values() for rs in c.values() for r in rs) else 2
 
 
