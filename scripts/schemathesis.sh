@@ -84,7 +84,9 @@ TOKEN="$(curl -sf -X POST "$URL/auth/token" -H 'Content-Type: application/json' 
   -d "{\"username\": \"admin\", \"password\": \"$PASSWORD\"}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
 
 status=0
-.venv/bin/schemathesis run "$URL/openapi.json" \
+REPO="$PWD"
+cd "$HOME_DIR"  # schemathesis keeps its example database (.schemathesis/) in the working directory
+"$REPO/.venv/bin/schemathesis" run "$URL/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --include-path-regex '^/api/v2/' \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
