@@ -677,6 +677,10 @@ class DagRunner:
             ).items():
                 tis[other].state = state
                 changed.append(tis[other])
+        self._save_outcome(key, outcome, changed)
+
+    def _save_outcome(self, key: tuple[str, int], outcome: TryOutcome, changed: list[TaskInstanceRecord]) -> None:
+        """Write the instances a try's end changed (the instance itself first)."""
         self.store.put_task_instances(changed)
 
     def _finish(

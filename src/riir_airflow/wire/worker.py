@@ -64,3 +64,5 @@ class TaskResult:
     skip_downstream: list[str] = field(default_factory=list)
     reschedule_date: datetime.datetime | None = None
     deferral: Deferral | None = None
+    end_date: datetime.datetime | None = None
+    recorded: bool = False  # the worker stored the instance's final state (and end_date) itself

@@ -9,6 +9,8 @@ Contract of `LogShipper`:
   back; the app's log says so once per outage. Above `max_bytes` queued, the oldest chunks
   are replaced by a line saying how much was dropped (memory stays bounded).
 - `flush()` sends now and returns whether everything went; `close()` flushes and stops.
+  `take()` / `give_back()` / `sent()` let a caller put the queued chunks into a batch of its
+  own (the app sends a finished try's last output with its state, in one round trip).
 """
 
 from __future__ import annotations
@@ -50,42 +52,55 @@ class LogShipper:
                 self._size -= len(old)
                 self._dropped += len(old)
 
+    def take(self) -> list[tuple[str, dict[str, Any]]]:
+        """Everything queued, as `append_log` calls (one per try), for a caller that sends them
+        in a batch of its own; `give_back(calls)` if that batch did not go."""
+        with self._lock:
+            batch, self._pending, self._size = self._pending, [], 0
+            dropped, self._dropped = self._dropped, 0
+        merged: dict[_Key, list[str]] = {}
+        for key, text in batch:
+            merged.setdefault(key, []).append(text)
+        if dropped and merged:
+            first = next(iter(merged))
+            merged[first].insert(0, f"[riir-airflow: {dropped} bytes of output dropped while the broker was away]\n")
+        return [
+            ("append_log", {"dag_id": k[0], "run_id": k[1], "task_id": k[2], "map_index": k[3],
+                            "try_number": k[4], "text": "".join(parts)})
+            for k, parts in merged.items()
+        ]  # fmt: skip
+
+    def give_back(self, calls: list[tuple[str, dict[str, Any]]]) -> None:
+        with self._lock:
+            back = [((kw["dag_id"], kw["run_id"], kw["task_id"], kw["map_index"], kw["try_number"]), kw["text"])
+                    for _, kw in calls]  # fmt: skip
+            self._pending[:0] = back
+            self._size += sum(len(text) for _, text in back)
+
+    def sent(self, calls: list[tuple[str, dict[str, Any]]], outcomes: list[Any]) -> None:
+        """Note how a batch with `calls` went: refused chunks are logged (not retried)."""
+        if self._outage:
+            log.info("task logs delivered again after a broker outage")
+            self._outage = False
+        for (_, kwargs), outcome in zip(calls, outcomes, strict=False):
+            if isinstance(outcome, Exception):
+                log.error("task log chunk refused dag_id=%s run_id=%s task_id=%s: %s",
+                          kwargs["dag_id"], kwargs["run_id"], kwargs["task_id"], outcome)  # fmt: skip
+
     def flush(self) -> bool:
         with self._send_lock:
-            with self._lock:
-                batch, self._pending, self._size = self._pending, [], 0
-                dropped, self._dropped = self._dropped, 0
-            if not batch:
+            calls = self.take()
+            if not calls:
                 return True
-            merged: dict[_Key, list[str]] = {}
-            for key, text in batch:
-                merged.setdefault(key, []).append(text)
-            if dropped:
-                first = next(iter(merged))
-                merged[first].insert(0, f"[riir-airflow: {dropped} bytes of output dropped while the broker was away]\n")
-            calls = [
-                ("append_log", {"dag_id": k[0], "run_id": k[1], "task_id": k[2], "map_index": k[3],
-                                "try_number": k[4], "text": "".join(parts)})
-                for k, parts in merged.items()
-            ]  # fmt: skip
             try:
                 outcomes = self._store.batch(calls)
             except Exception as exc:  # noqa: BLE001 - keep the chunks, try again later
-                with self._lock:
-                    self._pending[:0] = batch
-                    self._size += sum(len(t) for _, t in batch)
-                    self._dropped += dropped
+                self.give_back(calls)
                 if not self._outage:
                     log.warning("cannot ship task logs, keeping them until the broker answers: %s", exc)
                     self._outage = True
                 return False
-            if self._outage:
-                log.info("task logs delivered again after a broker outage")
-                self._outage = False
-            for (name, kwargs), outcome in zip(calls, outcomes, strict=True):
-                if isinstance(outcome, Exception):
-                    log.error("task log chunk refused dag_id=%s run_id=%s task_id=%s: %s",
-                              kwargs["dag_id"], kwargs["run_id"], kwargs["task_id"], outcome)  # fmt: skip
+            self.sent(calls, outcomes)
             return True
 
     def _loop(self) -> None:

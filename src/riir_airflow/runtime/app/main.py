@@ -144,7 +144,7 @@ def run_app(options: AppOptions) -> int:
         broker_url=options.broker_url,
         token=lambda: store._http.token,
         fencing=lambda: dict(store.fencing),
-        flush_logs=shipper.flush,
+        logs=shipper,
     )
     scheduler = AppScheduler(
         dags, store, executor=executor, triggers=triggers, control=control, holds_lease=session.holds,

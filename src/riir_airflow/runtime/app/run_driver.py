@@ -64,7 +64,7 @@ class RunControl:
     token: Any  # () -> current token
     fencing: Any  # () -> current fencing tokens
     draining: threading.Event = dataclasses.field(default_factory=threading.Event)
-    flush_logs: Any = lambda: None  # () -> None: ship the task output read so far
+    logs: Any = None  # the app's LogShipper: a finished try's last output goes with its state
 
 
 class AppRunDriver(DagRunner):
@@ -88,6 +88,7 @@ class AppRunDriver(DagRunner):
         self._ignored: set[int] = set()  # request ids whose results no longer count
         self._run_id: str | None = None
         self._pool_waiting = False  # a ready instance waits for pool slots: look again soon
+        self._recorded_end: datetime.datetime | None = None  # the worker stored the try's end
 
     # -- starting tries -------------------------------------------------------------------------
     def _dispatch_order(self, tis: dict[_Key, TaskInstanceRecord], ready: Any) -> list[_Key]:
@@ -121,6 +122,17 @@ class AppRunDriver(DagRunner):
         slots = self._pool_slots(ti)
         if slots is not None:
             self.store.release_pool_slots(slots)
+
+    def _run_one(
+        self,
+        run: DagRunRecord,
+        tis: dict[_Key, TaskInstanceRecord],
+        key: _Key,
+        resume: tuple[str, dict[str, Any]] | None = None,
+    ) -> None:
+        if self.control.draining.is_set():
+            return  # a drain starts nothing new; a deferred task stays deferred for the next app
+        super()._run_one(run, tis, key, resume)
 
     def _mark_running(self, ti: TaskInstanceRecord, resume: tuple[str, dict[str, Any]] | None) -> None:
         """One round trip: the instance is running, and (a new try) its XComs are gone."""
@@ -249,8 +261,11 @@ class AppRunDriver(DagRunner):
             return
         if result.state != "deferred":
             self._release_pool(ti)
-        self.control.flush_logs()  # a finished try's log is complete once its state says so
-        self._end_try(run, tis, key, self._outcome(run, ti, key, result))
+        self._recorded_end = result.end_date if result.recorded else None
+        try:
+            self._end_try(run, tis, key, self._outcome(run, ti, key, result))
+        finally:
+            self._recorded_end = None
 
     def _outcome(self, run: DagRunRecord, ti: TaskInstanceRecord, key: _Key, result: TaskResult) -> TryOutcome:
         """The try's outcome from the worker's answer (or from its death)."""
@@ -290,6 +305,28 @@ class AppRunDriver(DagRunner):
         if outcome.state is _S.UP_FOR_RETRY and handed_back:  # due at once
             tis[key].next_attempt_at = tis[key].end_date
             self.store.put_task_instances([tis[key]])
+
+    def _save_outcome(self, key: _Key, outcome: TryOutcome, changed: list[TaskInstanceRecord]) -> None:
+        """One round trip for a try's end: its last output (so a finished try's log is complete
+        once its state says so) and whatever the worker did not record itself."""
+        if self._recorded_end is not None and changed and changed[0].state is outcome.state:
+            changed[0].end_date = self._recorded_end  # as the worker stored it: nothing to write
+            changed = changed[1:]
+        logs = self.control.logs.take() if self.control.logs is not None else []
+        calls = [*logs, *([("put_task_instances", {"records": changed})] if changed else [])]
+        if not calls:
+            return
+        try:
+            outcomes = self.store.batch(calls)
+        except Exception:
+            if logs:
+                self.control.logs.give_back(logs)
+            raise
+        if logs:
+            self.control.logs.sent(logs, outcomes[: len(logs)])
+        for answer in outcomes[len(logs) :]:
+            if isinstance(answer, Exception):
+                raise answer
 
     def _reload(self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord]) -> None:
         """The broker changed this run (clear, mark state): take the store's view of it."""

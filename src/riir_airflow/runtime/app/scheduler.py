@@ -236,18 +236,34 @@ class AppScheduler:
     def wait_drained(self, grace: float) -> bool:
         """Wait up to `grace` s for running tries to end; then kill what is left (handed back as
         up_for_retry) and wait for the drivers to record it. True if nothing had to be killed."""
+
+        def busy() -> bool:  # a driver's try counts from the moment it decided to start it
+            with self._lock:
+                drivers = list(self.drivers.values())
+            return bool(self.executor.in_flight() or any(d.in_flight for d in drivers))
+
         deadline = time.monotonic() + grace
-        while self.executor.in_flight() and time.monotonic() < deadline:
+        while busy() and time.monotonic() < deadline:
             time.sleep(0.05)
-        clean = self.executor.in_flight() == 0
+        clean = not busy()
         if not clean:
-            log.warning("drain grace of %ss is over: handing %s running tries back", grace, self.executor.in_flight())
-            self.executor.kill_all("drain")
+            log.warning("drain grace of %ss is over: handing the running tries back", grace)
         end = time.monotonic() + self.executor.kill_grace + 5
+        threads: list[threading.Thread] = []
         while time.monotonic() < end:
+            if not clean:
+                self.executor.kill_all("drain")  # again and again: a try may start just now
             with self._lock:
                 threads = list(self._threads.values())
             if not threads:
                 break
             threads[0].join(timeout=0.1)
+        if threads:
+            import sys
+            import traceback
+
+            frames = sys._current_frames()
+            for thread in threads:
+                stack = "".join(traceback.format_stack(frames[thread.ident])) if thread.ident in frames else "?"
+                log.warning("run driver still busy after the drain thread=%s:\n%s", thread.name, stack)
         return clean

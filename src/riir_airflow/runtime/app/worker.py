@@ -29,10 +29,34 @@ _RECORDED_HERE = {"success", "failed", "skipped"}
 
 
 class WorkerStore(BrokerStore):
-    """The broker store of one task worker: logs go to stderr (the app ships them), not here."""
+    """The broker store of one task worker. Logs go to stderr (the app ships them), not here.
+    The try's own writes (rendered fields, XComs, its final state) are held back and sent as
+    one batch: before the worker reads anything (so it reads its own writes) and at its end;
+    a no-op task then costs the broker one round trip."""
+
+    HELD_BACK = frozenset({"set_rendered_fields", "set_xcom", "delete_xcoms", "put_task_instances"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held: list[tuple[str, dict[str, Any]]] = []
 
     def append_log(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+    def _call(self, op_name: str, /, *args: Any, **kwargs: Any) -> Any:
+        if op_name in self.HELD_BACK and not args:
+            self._held.append((op_name, kwargs))
+            return None
+        self.flush()
+        return super()._call(op_name, *args, **kwargs)
+
+    def flush(self) -> None:
+        """Send the held-back writes in order; the first that failed is raised."""
+        held, self._held = self._held, []
+        if held:
+            for outcome in self.batch(held):
+                if isinstance(outcome, Exception):
+                    raise outcome
 
 
 class _RedactingFormatter(logging.Formatter):
@@ -142,21 +166,26 @@ def run_request(dags: dict[str, DAG], data: bytes) -> bytes:
         task, ti, run, store, clock, reschedule=reschedule, resume=_resume(request),
         clear_xcoms=not request.xcoms_cleared,
     )  # fmt: skip
+    recorded = outcome.state.value in _RECORDED_HERE
+    if recorded:
+        # Recorded before the app hears of it: if the app dies now, a restarted one finds the
+        # try's real end (a success is never run twice), not a zombie.
+        ti.state, ti.end_date = outcome.state, clock.now()
+        store.put_task_instances([ti])
+    try:
+        store.flush()
+    except Exception as exc:  # noqa: BLE001 - what the try wrote did not all arrive: it failed
+        logging.getLogger("riir_airflow.task").error("Could not record what the try wrote: %r", exc)
+        state = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
+        return dump(TaskResult(request.request_id, state.value, error=f"{type(exc).__name__}: {exc}"))
     result = TaskResult(
         request.request_id,
         outcome.state.value,
         error=repr(outcome.error) if outcome.error is not None else None,
         skip_downstream=list(outcome.skip_downstream),
+        end_date=ti.end_date if recorded else None,
+        recorded=recorded,
     )
-    if outcome.state.value in _RECORDED_HERE:
-        # Recorded before the app hears of it: if the app dies now, a restarted one finds the
-        # try's real end (a success is never run twice), not a zombie. If it cannot be recorded
-        # here, the app records it from the result.
-        ti.state, ti.end_date = outcome.state, clock.now()
-        try:
-            store.put_task_instances([ti])
-        except Exception as exc:  # noqa: BLE001 - the result below still reaches the app
-            logging.getLogger("riir_airflow.task").warning("Could not record the try's end: %s", exc)
     if outcome.state is TaskInstanceState.UP_FOR_RESCHEDULE:
         result.reschedule_date = getattr(outcome.error, "reschedule_date", None)
     elif outcome.state is TaskInstanceState.DEFERRED:
