@@ -289,3 +289,46 @@ def test_a_pool_with_one_slot_runs_its_tasks_one_at_a_time(system: System) -> No
     )
     assert len(spans) == 3
     assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:], strict=False))
+
+
+def test_a_deferred_task_is_resumed_not_retried_by_the_app_that_replaces_a_killed_one(system: System) -> None:
+    path = system.write_dag("waits", """
+        import pendulum
+        from riir_airflow.sdk import DAG, task
+        from riir_airflow.providers.standard.sensors.date_time import DateTimeSensor
+
+        with DAG("waits", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+                 is_paused_upon_creation=False):
+            wait = DateTimeSensor(
+                task_id="wait", deferrable=True,
+                target_time="{{ (dag_run.run_after + macros.timedelta(seconds=6)).isoformat() }}",
+            )
+
+            @task
+            def after():
+                return "done"
+
+            wait >> after()
+    """)
+    app = system.start_app(path, wait_for="waits")
+    system.trigger("waits")
+
+    def deferred() -> bool:
+        return any(
+            ti.task_id == "wait" and ti.state.value == "deferred"
+            for run in system.runs("waits")
+            for ti in system.admin.get_task_instances("waits", run.run_id)
+        )
+
+    system.wait(deferred, what="wait deferred")
+    (run,) = system.runs("waits")
+    assert [d.task_id for d in system.admin.get_deferrals("waits", run.run_id)] == ["wait"]
+    app.signal(signal.SIGKILL)
+    app.wait()
+    system.start_app(path)
+    run = system.finished_run("waits", timeout=60)
+    assert run.state.value == "success"
+    wait = system.admin.get_task_instance("waits", run.run_id, "wait")
+    assert (wait.state.value, wait.try_number) == ("success", 1)  # resumed, not retried
+    assert (wait.end_date - run.run_after).total_seconds() >= 6
+    assert system.admin.get_deferrals("waits", run.run_id) == []

@@ -89,6 +89,8 @@ class AppRunDriver(DagRunner):
         self._run_id: str | None = None
         self._pool_waiting = False  # a ready instance waits for pool slots: look again soon
         self._recorded_end: datetime.datetime | None = None  # the worker stored the try's end
+        self._persist: dict[_Key, Any] = {}  # deferrals to store when they are taken in
+        self._resumable: dict[_Key, Any] = {}  # persisted deferrals of the run being loaded
 
     # -- starting tries -------------------------------------------------------------------------
     def _dispatch_order(self, tis: dict[_Key, TaskInstanceRecord], ready: Any) -> list[_Key]:
@@ -178,8 +180,25 @@ class AppRunDriver(DagRunner):
         self.in_flight[key] = request.request_id
         self.executor.submit(request, lambda result: self.events.put(("result", key, result)), hard_timeout=hard)
 
-    def _defer(self, key: _Key, deferral: Any) -> None:
-        timeout_at = self.clock.now() + deferral.timeout if deferral.timeout is not None else None
+    def _deferral_record(self, ti: TaskInstanceRecord, d: Any) -> Any:
+        from riir_airflow.store.records import DeferralRecord
+
+        timeout_at = self.clock.now() + datetime.timedelta(seconds=d.timeout_seconds) if d.timeout_seconds else None
+        return DeferralRecord(
+            dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id, map_index=ti.map_index,
+            try_number=ti.try_number, classpath=d.classpath, trigger_kwargs=d.trigger_kwargs,
+            method_name=d.method_name, kwargs=d.kwargs, timeout_at=timeout_at,
+        )  # fmt: skip
+
+    def _defer(self, key: _Key, deferral: Any, timeout_at: datetime.datetime | None = None) -> None:
+        """Run the trigger on the app's loop; persist it (`set_deferral`) so a restarted app
+        resumes it instead of retrying the task."""
+        record = self._persist.pop(key, None)
+        if record is not None:
+            self.store.set_deferral(record)
+            timeout_at = record.timeout_at
+        elif timeout_at is None and deferral.timeout is not None:
+            timeout_at = self.clock.now() + deferral.timeout
         self._deferred[key] = deferral
         self.trigger_loop.add(
             (self._run_id, key),
@@ -236,6 +255,53 @@ class AppRunDriver(DagRunner):
         log.info("run left running dag_id=%s run_id=%s reason=%s", run.dag_id, run.run_id, why)
         raise RunLeft(why)
 
+    def _trigger_done(self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord], outcome: Any) -> None:
+        super()._trigger_done(run, tis, outcome)
+        key = outcome.key
+        self.store.delete_deferral(run.dag_id, run.run_id, key[0], key[1])
+
+    def _load_instances(self, run: DagRunRecord) -> dict[_Key, TaskInstanceRecord]:
+        """As `DagRunner`'s, and deferred instances whose trigger was persisted (by an app that
+        is gone) wait on it again, here, with their original timeout."""
+        self._resumable = {
+            (d.task_id, d.map_index): d for d in self.store.get_deferrals(run.dag_id, run.run_id)
+        }
+        tis = super()._load_instances(run)
+        for key, record in self._resumable.items():
+            ti = tis.get(key)
+            if ti is not None and ti.state is _S.DEFERRED and ti.try_number == record.try_number:
+                self._resume_persisted(key, record)
+        self._resumable = {}
+        return tis
+
+    def _orphaned(self, run: DagRunRecord, task: Any, ti: TaskInstanceRecord) -> None:
+        record = self._resumable.get(ti.key)
+        if ti.state is _S.DEFERRED and record is not None and record.try_number == ti.try_number:
+            log.info("Task %s stays deferred: resuming its persisted trigger", ti.key)
+            return
+        super()._orphaned(run, task, ti)
+
+    def _resume_persisted(self, key: _Key, record: Any) -> None:
+        from riir_airflow.sdk.exceptions import TaskDeferred
+        from riir_airflow.sdk.serde import deserialize_value
+        from riir_airflow.sdk.triggers import trigger_from_serialized
+
+        try:
+            trigger = trigger_from_serialized(record.classpath, deserialize_value(record.trigger_kwargs))
+        except Exception as exc:  # noqa: BLE001 - a trigger that cannot be rebuilt fails on resume
+            log.error("Cannot rebuild the trigger of %s: %r", key, exc)
+            from riir_airflow.runtime.triggerer import TriggerOutcome
+
+            self._deferred[key] = TaskDeferred(trigger=None, method_name=record.method_name)
+            self.events.put(("trigger", TriggerOutcome(key, error=exc), None))
+            return
+        deferral = TaskDeferred(
+            trigger=trigger,
+            method_name=record.method_name,
+            kwargs=deserialize_value(record.kwargs) if record.kwargs else None,
+        )
+        self._defer(key, deferral, timeout_at=record.timeout_at)
+
     def _take(self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord], event: tuple[str, Any, Any]) -> None:
         kind = event[0]
         if kind == "result":
@@ -285,6 +351,7 @@ class AppRunDriver(DagRunner):
             state = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
         if state is _S.DEFERRED and result.deferral is not None:
             d = result.deferral
+            self._persist[key] = self._deferral_record(ti, d)
             trigger = trigger_from_serialized(d.classpath, deserialize_value(d.trigger_kwargs))
             timeout = datetime.timedelta(seconds=d.timeout_seconds) if d.timeout_seconds is not None else None
             error = TaskDeferred(
