@@ -24,16 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
-import json
 import logging
-import re
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
 
+from riir_airflow.broker.api import api_router
 from riir_airflow.broker.app_routes import app_router
 from riir_airflow.broker.auth import Authenticator
 from riir_airflow.broker.context import BrokerContext
@@ -43,6 +40,7 @@ from riir_airflow.broker.reaper import reap_forever
 from riir_airflow.broker.registry import Registry
 from riir_airflow.broker.settings import BrokerSettings
 from riir_airflow.broker.store_routes import StoreFastPath, store_router
+from riir_airflow.jsonlog import JsonFormatter, configure_json_logging
 
 __all__ = ["JsonFormatter", "configure_logging", "create_app"]
 
@@ -103,7 +101,7 @@ def create_app(
     app.include_router(public_router())
     app.include_router(store_router())
     app.include_router(app_router())
-    app.include_router(__import__("riir_airflow.broker.api", fromlist=["api_router"]).api_router())
+    app.include_router(api_router())
     app.add_middleware(StoreFastPath)  # inside the limits: store calls skip FastAPI's routing
     app.add_middleware(
         LimitsMiddleware,
@@ -114,39 +112,6 @@ def create_app(
     return app
 
 
-_PAIR = re.compile(r"(?<![\w.])([a-z_]+)=(\S+)")
-_RESERVED = {"ts", "level", "logger", "msg", "exc"}
-
-
-class JsonFormatter(logging.Formatter):
-    """A log record as one JSON object (see the module docstring)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        entry: dict[str, object] = {
-            "ts": datetime.datetime.fromtimestamp(record.created, datetime.UTC).isoformat(
-                timespec="milliseconds"
-            ),
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": message,
-        }
-        for key, value in _PAIR.findall(message):
-            if key not in _RESERVED:
-                entry.setdefault(key, value)
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
-
-
 def configure_logging(level: str | int = "INFO") -> None:
     """Send every log record (root, uvicorn, riir_airflow) to stderr as JSON lines."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = []
-        logger.propagate = True
+    configure_json_logging(level)
