@@ -332,3 +332,33 @@ def test_a_deferred_task_is_resumed_not_retried_by_the_app_that_replaces_a_kille
     assert (wait.state.value, wait.try_number) == ("success", 1)  # resumed, not retried
     assert (wait.end_date - run.run_after).total_seconds() >= 6
     assert system.admin.get_deferrals("waits", run.run_id) == []
+
+
+def test_a_running_tasks_output_is_readable_before_it_ends(system: System) -> None:
+    path = system.write_dag("chatty", """
+        import sys, time, pendulum
+        from riir_airflow.sdk import DAG, task
+
+        with DAG("chatty", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+                 is_paused_upon_creation=False):
+            @task
+            def talk():
+                print("first words", flush=True)
+                print("to stderr too", file=sys.stderr, flush=True)
+                time.sleep(8)
+                print("last words")
+
+            talk()
+    """)
+    system.start_app(path, wait_for="chatty")
+    system.trigger("chatty")
+    system.wait(lambda: _running(system, "chatty", "talk"), what="talk running")
+    (run,) = system.runs("chatty")
+    text = system.wait(
+        lambda: (t := system.admin.read_log("chatty", run.run_id, "talk", -1, 1)) and "first words" in t and t,
+        timeout=6, what="the first words in the log while talk runs",
+    )  # fmt: skip
+    assert "to stderr too" in text and "last words" not in text
+    assert system.admin.get_task_instance("chatty", run.run_id, "talk").state.value == "running"
+    run = system.finished_run("chatty", timeout=30)
+    assert "last words" in system.admin.read_log("chatty", run.run_id, "talk", -1, 1)
