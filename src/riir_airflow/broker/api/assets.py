@@ -33,7 +33,10 @@ from riir_airflow.broker.api.deps import (
     bad_request,
     context,
     date_ranges,
+    delete_or_404,
+    given,
     not_found,
+    page_rows,
     parse_order,
     queries,
     require,
@@ -143,11 +146,9 @@ def _before(before: datetime.datetime | None) -> list[Condition]:
 
 def _delete_queued(ctx: BrokerContext, principal: Principal, event: str, conds: list[Condition], missing: str,
                    **audit_keys: Any) -> Response:  # fmt: skip
-    with ctx.registry.transaction():
-        if queries(ctx).delete_queued_events(conds) == 0:
-            raise not_found(missing)
-        audit(ctx, principal, event, dag_id=audit_keys.pop("dag_id", None), extra=audit_keys or None)
-    return Response(status_code=204)
+    dag_id = audit_keys.pop("dag_id", None)
+    return delete_or_404(ctx, principal, event, lambda: queries(ctx).delete_queued_events(conds) > 0,
+                         not_found(missing), dag_id=dag_id, extra=audit_keys or None)  # fmt: skip
 
 
 # -- assets ----------------------------------------------------------------------------------
@@ -165,17 +166,13 @@ def get_assets(
 ) -> AssetCollectionResponse:
     """List assets (`only_active` is accepted; every riir asset is active)."""
     ctx = context(request)
-    conds: list[Condition] = []
-    for name, op, value in (("name", "pattern", name_pattern), ("name", "prefix", name_prefix_pattern),
-                            ("uri", "pattern", uri_pattern), ("uri", "prefix", uri_prefix_pattern)):  # fmt: skip
-        if value is not None:
-            conds.append((name, op, value))
+    conds = given(("name", "pattern", name_pattern), ("name", "prefix", name_prefix_pattern),
+                  ("uri", "pattern", uri_pattern), ("uri", "prefix", uri_prefix_pattern))  # fmt: skip
     schedules = _schedules(ctx)
     if dag_ids:
         wanted = set(dag_ids)
         conds.append(("uri", "in", sorted(uri for uri, dags in schedules.items() if dags & wanted)))
-    order = parse_order(order_by, ASSET_ORDER, ["id"])
-    rows, total = queries(ctx).page("asset", conds, order, page.limit, page.offset)
+    rows, total = page_rows(ctx, "asset", conds, page, order_by, ASSET_ORDER, ["id"])
     assets = [_asset_response(row, schedules.get(row["uri"], set())) for row in rows]
     return AssetCollectionResponse(assets=assets, total_entries=total)
 
@@ -204,17 +201,12 @@ def get_asset_events(
 ) -> AssetEventCollectionResponse:
     """List asset events."""
     ctx = context(request)
-    conds: list[Condition] = list(dates)
-    for name, value in (("asset_id", asset_id), ("source_dag_id", source_dag_id), ("source_task_id", source_task_id),
-                        ("source_run_id", source_run_id), ("source_map_index", source_map_index)):  # fmt: skip
-        if value is not None:
-            conds.append((name, "eq", value))
-    if name_pattern is not None:
-        conds.append(("name", "pattern", name_pattern))
-    if name_prefix_pattern is not None:
-        conds.append(("name", "prefix", name_prefix_pattern))
-    order = parse_order(order_by, EVENT_ORDER, ["timestamp"])
-    rows, total = queries(ctx).page("asset_event", conds, order, page.limit, page.offset)
+    conds = list(dates) + given(
+        ("asset_id", "eq", asset_id), ("source_dag_id", "eq", source_dag_id), ("source_task_id", "eq", source_task_id),
+        ("source_run_id", "eq", source_run_id), ("source_map_index", "eq", source_map_index),
+        ("name", "pattern", name_pattern), ("name", "prefix", name_prefix_pattern),
+    )  # fmt: skip
+    rows, total = page_rows(ctx, "asset_event", conds, page, order_by, EVENT_ORDER, ["timestamp"])
     return AssetEventCollectionResponse(asset_events=_event_responses(ctx, rows), total_entries=total)
 
 

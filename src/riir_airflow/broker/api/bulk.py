@@ -7,9 +7,10 @@ is reported (`{"error": detail, "status_code": n}`) in its part of the answer. S
 Airflow, each action is all or nothing: it runs in one transaction with its event-log row, so a
 refused action writes none of its entities.
 
-A `BulkOps` says how to treat one kind of entity: its key, which keys exist, and how to create,
-update (with the action's `update_mask`) and delete one. The ops raise `HTTPException`s for
-refusals; `bulk_key_error` names the not-found/exists messages in Airflow's words.
+A `BulkOps` says how to treat one kind of entity: its key and where that key is stored (which
+keys exist is read from there), and how to create, update (with the action's `update_mask`) and
+delete one. The ops raise `HTTPException`s for refusals; the not-found/exists refusals of a
+whole action are worded here, in Airflow's words.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 
-from riir_airflow.broker.api.deps import audit
+from riir_airflow.broker.api.deps import audit, queries
 from riir_airflow.broker.api.schemas_admin import (
     BulkActionNotOnExistence,
     BulkActionOnExistence,
@@ -35,7 +36,7 @@ from riir_airflow.broker.api.schemas_admin import (
 from riir_airflow.broker.auth import Principal
 from riir_airflow.broker.context import BrokerContext
 
-__all__ = ["BulkOps", "run_bulk"]
+__all__ = ["BulkOps", "existing_keys", "run_bulk"]
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,9 @@ class BulkOps:
 
     plural: str  # "variables", "connections", "pools" (in Airflow's messages and event names)
     key_name: str  # "keys", "connection_ids", "names"
+    table: str  # the `metastore.api_queries` entity holding them: "variable", "connection", "pool"
+    column: str  # its key field: "key", "conn_id", "pool"
     key: Callable[[Any], str]
-    existing: Callable[[Sequence[str]], set[str]]
     create: Callable[[Any, bool], None]  # (entity, exists)
     update: Callable[[Any, list[str] | None], None]  # (entity, update_mask)
     delete: Callable[[str], None]
@@ -55,7 +57,19 @@ def _keys_text(keys: set[str]) -> str:
     return "{" + ", ".join(repr(k) for k in sorted(keys)) + "}"
 
 
+def existing_keys(ctx: BrokerContext, table: str, column: str, keys: Sequence[str]) -> set[str]:
+    """Which of `keys` are stored: the values of `column` among the rows of `table` (a
+    `metastore.api_queries` entity) that are in `keys` (no query for no keys)."""
+    if not keys:
+        return set()
+    rows, _ = queries(ctx).page(table, [(column, "in", sorted(set(keys)))])
+    return {row[column] for row in rows}
+
+
 def run_bulk(ctx: BrokerContext, principal: Principal, body: BulkBody[Any], ops: BulkOps) -> BulkResponse:
+    """Run the body's actions in order, each in its own transaction with its event-log row
+    (`bulk_<plural>`, naming the keys it changed), and say per action kind what succeeded and
+    which errors (`HTTPException`s, validation errors as 422) each refused action met."""
     results: dict[str, BulkActionResponse] = {}
     for action in body.actions:
         result = results.setdefault(action.action, BulkActionResponse())
@@ -63,11 +77,11 @@ def run_bulk(ctx: BrokerContext, principal: Principal, body: BulkBody[Any], ops:
         try:
             with ctx.registry.transaction():
                 if isinstance(action, BulkCreateAction):
-                    done = _create(ops, action)
+                    done = _create(ctx, ops, action)
                 elif isinstance(action, BulkUpdateAction):
-                    done = _update(ops, action)
+                    done = _update(ctx, ops, action)
                 elif isinstance(action, BulkDeleteAction):
-                    done = _delete(ops, action)
+                    done = _delete(ctx, ops, action)
                 if done:
                     audit(
                         ctx,
@@ -85,9 +99,9 @@ def run_bulk(ctx: BrokerContext, principal: Principal, body: BulkBody[Any], ops:
     return BulkResponse(**results)
 
 
-def _create(ops: BulkOps, action: BulkCreateAction[Any]) -> list[str]:
+def _create(ctx: BrokerContext, ops: BulkOps, action: BulkCreateAction[Any]) -> list[str]:
     keys = [ops.key(entity) for entity in action.entities]
-    found = ops.existing(keys)
+    found = existing_keys(ctx, ops.table, ops.column, keys)
     if action.action_on_existence is BulkActionOnExistence.FAIL and found:
         raise HTTPException(
             409, f"The {ops.plural} with these {ops.key_name}: {_keys_text(found)} already exist."
@@ -102,14 +116,25 @@ def _create(ops: BulkOps, action: BulkCreateAction[Any]) -> list[str]:
     return done
 
 
-def _update(ops: BulkOps, action: BulkUpdateAction[Any]) -> list[str]:
-    keys = [ops.key(entity) for entity in action.entities]
-    found = ops.existing(keys)
+def _found(
+    ctx: BrokerContext,
+    ops: BulkOps,
+    keys: Sequence[str],
+    action: BulkUpdateAction[Any] | BulkDeleteAction[Any],
+) -> set[str]:
+    """Which of `keys` exist; 404 naming the others when the action fails on non-existence."""
+    found = existing_keys(ctx, ops.table, ops.column, keys)
     missing = set(keys) - found
     if action.action_on_non_existence is BulkActionNotOnExistence.FAIL and missing:
         raise HTTPException(
             404, f"The {ops.plural} with these {ops.key_name}: {_keys_text(missing)} were not found."
         )
+    return found
+
+
+def _update(ctx: BrokerContext, ops: BulkOps, action: BulkUpdateAction[Any]) -> list[str]:
+    keys = [ops.key(entity) for entity in action.entities]
+    found = _found(ctx, ops, keys, action)
     done = []
     for entity, key in zip(action.entities, keys, strict=True):
         if key in found:
@@ -118,14 +143,9 @@ def _update(ops: BulkOps, action: BulkUpdateAction[Any]) -> list[str]:
     return done
 
 
-def _delete(ops: BulkOps, action: BulkDeleteAction[Any]) -> list[str]:
+def _delete(ctx: BrokerContext, ops: BulkOps, action: BulkDeleteAction[Any]) -> list[str]:
     keys = [entity if isinstance(entity, str) else ops.key(entity) for entity in action.entities]
-    found = ops.existing(keys)
-    missing = set(keys) - found
-    if action.action_on_non_existence is BulkActionNotOnExistence.FAIL and missing:
-        raise HTTPException(
-            404, f"The {ops.plural} with these {ops.key_name}: {_keys_text(missing)} were not found."
-        )
+    found = _found(ctx, ops, keys, action)
     done = []
     for key in dict.fromkeys(keys):
         if key in found:

@@ -31,9 +31,10 @@ from riir_airflow.broker.api.deps import (
     bad_request,
     conflict,
     context,
+    delete_or_404,
+    given,
     not_found,
-    parse_order,
-    queries,
+    page_rows,
     require,
 )
 from riir_airflow.broker.api.schemas_admin import (
@@ -46,7 +47,6 @@ from riir_airflow.broker.api.schemas_admin import (
 )
 from riir_airflow.broker.api.variables import mask_sensitive
 from riir_airflow.broker.auth import Principal
-from riir_airflow.metastore.api_queries import Condition
 from riir_airflow.sdk.masking import is_sensitive_key
 from riir_airflow.store.records import ConnectionRecord
 
@@ -125,13 +125,10 @@ def get_connections(
 ) -> ConnectionCollectionResponse:
     """List connections (passwords and sensitive extras masked)."""
     ctx = context(request)
-    conds: list[Condition] = []
-    if connection_id_pattern is not None:
-        conds.append(("conn_id", "pattern", connection_id_pattern))
-    if connection_id_prefix_pattern is not None:
-        conds.append(("conn_id", "prefix", connection_id_prefix_pattern))
-    order = parse_order(order_by, CONNECTION_ORDER, ["id"])
-    rows, total = queries(ctx).page("connection", conds, order, page.limit, page.offset)
+    conds = given(
+        ("conn_id", "pattern", connection_id_pattern), ("conn_id", "prefix", connection_id_prefix_pattern)
+    )
+    rows, total = page_rows(ctx, "connection", conds, page, order_by, CONNECTION_ORDER, ["id"])
     records = [ctx.store.get_connection(row["conn_id"]) for row in rows]
     return ConnectionCollectionResponse(connections=[_response(r) for r in records if r], total_entries=total)
 
@@ -185,22 +182,13 @@ def patch_connection(
 def delete_connection(request: Request, connection_id: str, principal: _Admin) -> Response:
     """Delete a connection."""
     ctx = context(request)
-    with ctx.registry.transaction():
-        if not ctx.store.delete_connection(connection_id):
-            raise _missing(connection_id)
-        audit(ctx, principal, "delete_connection", extra={"connection_id": connection_id})
-    return Response(status_code=204)
+    return delete_or_404(ctx, principal, "delete_connection", lambda: ctx.store.delete_connection(connection_id),
+                         _missing(connection_id), extra={"connection_id": connection_id})  # fmt: skip
 
 
 def bulk_connections(request: Request, body: BulkBody[ConnectionBody], principal: _Admin) -> BulkResponse:
     """Create, update and delete connections in one request."""
     ctx = context(request)
-
-    def existing(ids: Sequence[str]) -> set[str]:
-        if not ids:
-            return set()
-        rows, _ = queries(ctx).page("connection", [("conn_id", "in", sorted(set(ids)))])
-        return {row["conn_id"] for row in rows}
 
     def create(entity: ConnectionBody, exists: bool) -> None:
         current = ctx.store.get_connection(entity.connection_id) if exists else None
@@ -211,8 +199,8 @@ def bulk_connections(request: Request, body: BulkBody[ConnectionBody], principal
         current = ctx.store.get_connection(entity.connection_id)
         ctx.store.set_connection(_record(entity, current, _body_fields(entity, mask)))
 
-    ops = BulkOps(plural="connections", key_name="connection_ids", key=lambda c: c.connection_id,
-                  existing=existing, create=create, update=update,
+    ops = BulkOps(plural="connections", key_name="connection_ids", table="connection", column="conn_id",
+                  key=lambda c: c.connection_id, create=create, update=update,
                   delete=lambda conn_id: ctx.store.delete_connection(conn_id))  # fmt: skip
     return run_bulk(ctx, principal, body, ops)
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from riir_airflow.broker.api.convert import version_response
 from riir_airflow.broker.api.dag_runs import require_dag
-from riir_airflow.broker.api.deps import READ, PageDep, context, not_found, parse_order, queries, require
+from riir_airflow.broker.api.deps import READ, PageDep, context, not_found, page_rows, queries, require
 from riir_airflow.broker.api.schemas import DagVersionResponse
 from riir_airflow.broker.api.schemas_ti import DAGSourceResponse, DAGVersionCollectionResponse
 from riir_airflow.broker.auth import Principal
@@ -38,8 +38,8 @@ def get_dag_versions(
     conds: list[Condition] = [] if dag_id == "~" else [("dag_id", "eq", dag_id)]
     if version_number is not None:
         conds.append(("version_number", "eq", version_number))
-    order = parse_order(order_by, ("id", "version_number", "created_at", "dag_id"), ["id"])
-    rows, total = queries(ctx).page("dag_version", conds, order, page.limit, page.offset)
+    allowed = ("id", "version_number", "created_at", "dag_id")
+    rows, total = page_rows(ctx, "dag_version", conds, page, order_by, allowed, ["id"])
     return DAGVersionCollectionResponse(
         dag_versions=[version_response(row) for row in rows], total_entries=total
     )

@@ -24,6 +24,7 @@ from riir_airflow.broker.api.deps import (
     bad_request,
     context,
     not_found,
+    page_rows,
     parse_order,
     queries,
     require,
@@ -101,8 +102,9 @@ def get_dags(
     order_by: Annotated[list[str] | None, Query()] = None,
 ) -> DAGCollectionResponse:
     """List DAGs."""
-    order = parse_order(order_by, DAG_ORDER, ["dag_id"])
-    rows, total = queries(context(request)).page("dag", filters.conditions, order, page.limit, page.offset)
+    rows, total = page_rows(
+        context(request), "dag", filters.conditions, page, order_by, DAG_ORDER, ["dag_id"]
+    )
     return DAGCollectionResponse(dags=[dag_response(row) for row in rows], total_entries=total)
 
 

@@ -12,9 +12,12 @@ Contract:
   (422 otherwise); a limit above `[api] maximum_page_limit` (100) is cut to it, as Airflow does.
 - `parse_order(values, allowed, default)`: Airflow's `order_by` (a field, `-field` for
   descending, several allowed); 400 `{"detail"}` for a field the endpoint does not sort by.
+- `given(*conditions)`: the filters a request named (its optional parameters that are not None);
+  `page_rows(ctx, table, conds, page, order_by, allowed, default)`: one sorted page of rows.
 - `ApiError`s raised in route code become `{"detail": message}` with their status
   (`HTTPException`), so every refusal has Airflow's error body.
-- `audit(ctx, principal, event, ...)` appends one event-log row (Airflow's `event_logs`).
+- `audit(ctx, principal, event, ...)` appends one event-log row (Airflow's `event_logs`);
+  `delete_or_404(...)` deletes with its event-log row in one transaction, 204, or 404.
 - `announce(ctx, dag_ids)` wakes the long-polls of those DAGs' apps; callable from the worker
   threads FastAPI runs sync routes in (it hops onto the event loop).
 """
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import anyio.from_thread
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, HTTPException, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from riir_airflow.broker.auth import AuthError, Principal
@@ -47,7 +50,10 @@ __all__ = [
     "conflict",
     "context",
     "date_ranges",
+    "delete_or_404",
+    "given",
     "not_found",
+    "page_rows",
     "parse_order",
     "queries",
     "range_conditions",
@@ -162,6 +168,28 @@ def parse_order(
     return order
 
 
+def given(*conditions: tuple[str, str, Any]) -> list[tuple[str, str, Any]]:
+    """The `(field, op, value)` conditions whose value is not None, in their order: the filters
+    a request named among its optional parameters (an empty string or list still counts)."""
+    return [cond for cond in conditions if cond[2] is not None]
+
+
+def page_rows(
+    ctx: BrokerContext,
+    table: str,
+    conds: Sequence[tuple[str, str, Any]],
+    page: Page,
+    order_by: Sequence[str] | str | None,
+    allowed: Iterable[str],
+    default: Sequence[str],
+) -> tuple[list[Any], int]:
+    """One page (`page`) of the rows of `table` (a `metastore.api_queries` entity) meeting every
+    condition, sorted as `order_by` asks (`default` when it asks nothing; 400 for a field not in
+    `allowed`, see `parse_order`), and how many rows meet them in all."""
+    order = parse_order(order_by, allowed, default)
+    return queries(ctx).page(table, conds, order, page.limit, page.offset)
+
+
 def audit(
     ctx: BrokerContext,
     principal: Principal,
@@ -179,6 +207,24 @@ def audit(
         event, owner=principal.name, dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index,
         extra=json.dumps(extra, default=str, sort_keys=True) if extra is not None else None, now=ctx.now(),
     )  # fmt: skip
+
+
+def delete_or_404(
+    ctx: BrokerContext,
+    principal: Principal,
+    event: str,
+    delete: Callable[[], bool],
+    missing: HTTPException,
+    **audit_fields: Any,
+) -> Response:
+    """Run `delete()` and, when it removed something (true), append the `event` row of the
+    event log (`audit(ctx, principal, event, **audit_fields)`), both in one transaction; the
+    answer is an empty 204. When it removed nothing, raise `missing` (the 404) and write nothing."""
+    with ctx.registry.transaction():
+        if not delete():
+            raise missing
+        audit(ctx, principal, event, **audit_fields)
+    return Response(status_code=204)
 
 
 def announce(ctx: BrokerContext, dag_ids: Iterable[str]) -> None:

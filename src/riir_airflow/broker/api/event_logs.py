@@ -9,10 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from riir_airflow.broker.api.convert import event_log_response
-from riir_airflow.broker.api.deps import READ, PageDep, context, not_found, parse_order, queries, require
+from riir_airflow.broker.api.deps import READ, PageDep, context, given, not_found, page_rows, queries, require
 from riir_airflow.broker.api.schemas_ti import EventLogCollectionResponse, EventLogResponse
 from riir_airflow.broker.auth import Principal
-from riir_airflow.metastore.api_queries import Condition
 
 __all__ = ["event_logs_router"]
 
@@ -43,25 +42,18 @@ def get_event_logs(
     order_by: Annotated[list[str] | None, Query()] = None,
 ) -> EventLogCollectionResponse:
     """List event-log rows."""
-    conds: list[Condition] = []
-    for name, value in (("dag_id", dag_id), ("task_id", task_id), ("run_id", run_id), ("map_index", map_index),
-                        ("owner", owner), ("event", event)):  # fmt: skip
-        if value is not None:
-            conds.append((name, "eq", value))
-    for name, value in (("dag_id", dag_id_pattern), ("task_id", task_id_pattern), ("run_id", run_id_pattern),
-                        ("owner", owner_pattern), ("event", event_pattern)):  # fmt: skip
-        if value is not None:
-            conds.append((name, "pattern", value))
+    conds = given(
+        ("dag_id", "eq", dag_id), ("task_id", "eq", task_id), ("run_id", "eq", run_id), ("map_index", "eq", map_index),
+        ("owner", "eq", owner), ("event", "eq", event), ("dag_id", "pattern", dag_id_pattern),
+        ("task_id", "pattern", task_id_pattern), ("run_id", "pattern", run_id_pattern),
+        ("owner", "pattern", owner_pattern), ("event", "pattern", event_pattern),
+    )  # fmt: skip
     if included_events:
         conds.append(("event", "in", included_events))
     if excluded_events:
         conds.append(("event", "not_in", excluded_events))
-    if before is not None:
-        conds.append(("dttm", "lt", before))
-    if after is not None:
-        conds.append(("dttm", "gt", after))
-    order = parse_order(order_by, EVENT_ORDER, ["id"])
-    rows, total = queries(context(request)).page("event_log", conds, order, page.limit, page.offset)
+    conds += given(("dttm", "lt", before), ("dttm", "gt", after))
+    rows, total = page_rows(context(request), "event_log", conds, page, order_by, EVENT_ORDER, ["id"])
     return EventLogCollectionResponse(
         event_logs=[event_log_response(row) for row in rows], total_entries=total
     )

@@ -8,10 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from riir_airflow.broker.api.convert import import_error_response
-from riir_airflow.broker.api.deps import READ, PageDep, context, not_found, parse_order, queries, require
+from riir_airflow.broker.api.deps import READ, PageDep, context, given, not_found, page_rows, queries, require
 from riir_airflow.broker.api.schemas_ti import ImportErrorCollectionResponse, ImportErrorResponse
 from riir_airflow.broker.auth import Principal
-from riir_airflow.metastore.api_queries import Condition
 
 __all__ = ["import_errors_router"]
 
@@ -28,12 +27,10 @@ def get_import_errors(
     order_by: Annotated[list[str] | None, Query()] = None,
 ) -> ImportErrorCollectionResponse:
     """List import errors."""
-    conds: list[Condition] = []
-    for op, value in (("eq", filename), ("pattern", filename_pattern), ("prefix", filename_prefix_pattern)):
-        if value is not None:
-            conds.append(("filename", op, value))
-    order = parse_order(order_by, ("id", "import_error_id", "timestamp", "filename"), ["id"])
-    rows, total = queries(context(request)).page("import_error", conds, order, page.limit, page.offset)
+    conds = given(("filename", "eq", filename), ("filename", "pattern", filename_pattern),
+                  ("filename", "prefix", filename_prefix_pattern))  # fmt: skip
+    allowed = ("id", "import_error_id", "timestamp", "filename")
+    rows, total = page_rows(context(request), "import_error", conds, page, order_by, allowed, ["id"])
     return ImportErrorCollectionResponse(
         import_errors=[import_error_response(r) for r in rows], total_entries=total
     )

@@ -25,8 +25,10 @@ from riir_airflow.broker.api.deps import (
     bad_request,
     conflict,
     context,
+    delete_or_404,
+    given,
     not_found,
-    parse_order,
+    page_rows,
     queries,
     require,
 )
@@ -40,7 +42,6 @@ from riir_airflow.broker.api.schemas_admin import (
 )
 from riir_airflow.broker.auth import Principal
 from riir_airflow.broker.context import BrokerContext
-from riir_airflow.metastore.api_queries import Condition
 from riir_airflow.metastore.pools import DEFAULT_POOL, PoolRecord
 
 __all__ = ["pools_router"]
@@ -80,13 +81,8 @@ def get_pools(
 ) -> PoolCollectionResponse:
     """List pools with their slot usage."""
     ctx = context(request)
-    conds: list[Condition] = []
-    if pool_name_pattern is not None:
-        conds.append(("pool", "pattern", pool_name_pattern))
-    if pool_name_prefix_pattern is not None:
-        conds.append(("pool", "prefix", pool_name_prefix_pattern))
-    order = parse_order(order_by, POOL_ORDER, ["id"])
-    rows, total = queries(ctx).page("pool", conds, order, page.limit, page.offset)
+    conds = given(("pool", "pattern", pool_name_pattern), ("pool", "prefix", pool_name_prefix_pattern))
+    rows, total = page_rows(ctx, "pool", conds, page, order_by, POOL_ORDER, ["id"])
     records = [PoolRecord(**row) for row in rows]
     return PoolCollectionResponse(pools=_responses(ctx, records), total_entries=total)
 
@@ -159,22 +155,13 @@ def delete_pool(request: Request, pool_name: str, principal: _Operator) -> Respo
     ctx = context(request)
     if pool_name == DEFAULT_POOL:
         raise bad_request("Default Pool can't be deleted")
-    with ctx.registry.transaction():
-        if not ctx.registry.delete_pool(pool_name):
-            raise _missing(pool_name)
-        audit(ctx, principal, "delete_pool", extra={"name": pool_name})
-    return Response(status_code=204)
+    return delete_or_404(ctx, principal, "delete_pool", lambda: ctx.registry.delete_pool(pool_name),
+                         _missing(pool_name), extra={"name": pool_name})  # fmt: skip
 
 
 def bulk_pools(request: Request, body: BulkBody[PoolBody], principal: _Operator) -> BulkResponse:
     """Create, update and delete pools in one request."""
     ctx = context(request)
-
-    def existing(names: Sequence[str]) -> set[str]:
-        if not names:
-            return set()
-        rows, _ = queries(ctx).page("pool", [("pool", "in", sorted(set(names)))])
-        return {row["pool"] for row in rows}
 
     def create(entity: PoolBody, exists: bool) -> None:
         if exists:
@@ -196,8 +183,8 @@ def bulk_pools(request: Request, body: BulkBody[PoolBody], principal: _Operator)
             raise bad_request("Default Pool can't be deleted")
         ctx.registry.delete_pool(name)
 
-    ops = BulkOps(plural="pools", key_name="names", key=lambda p: p.name, existing=existing, create=create,
-                  update=update, delete=delete)  # fmt: skip
+    ops = BulkOps(plural="pools", key_name="names", table="pool", column="pool", key=lambda p: p.name,
+                  create=create, update=update, delete=delete)  # fmt: skip
     return run_bulk(ctx, principal, body, ops)
 
 

@@ -27,8 +27,10 @@ from riir_airflow.broker.api.deps import (
     bad_request,
     conflict,
     context,
+    delete_or_404,
+    given,
     not_found,
-    parse_order,
+    page_rows,
     queries,
     require,
 )
@@ -41,7 +43,6 @@ from riir_airflow.broker.api.schemas_admin import (
 )
 from riir_airflow.broker.auth import Principal
 from riir_airflow.broker.context import BrokerContext
-from riir_airflow.metastore.api_queries import Condition
 from riir_airflow.sdk.masking import is_sensitive_key
 from riir_airflow.store.records import VariableRecord
 
@@ -102,13 +103,8 @@ def get_variables(
 ) -> VariableCollectionResponse:
     """List variables (values masked as Airflow masks them)."""
     ctx = context(request)
-    conds: list[Condition] = []
-    if variable_key_pattern is not None:
-        conds.append(("key", "pattern", variable_key_pattern))
-    if variable_key_prefix_pattern is not None:
-        conds.append(("key", "prefix", variable_key_prefix_pattern))
-    order = parse_order(order_by, VARIABLE_ORDER, ["id"])
-    rows, total = queries(ctx).page("variable", conds, order, page.limit, page.offset)
+    conds = given(("key", "pattern", variable_key_pattern), ("key", "prefix", variable_key_prefix_pattern))
+    rows, total = page_rows(ctx, "variable", conds, page, order_by, VARIABLE_ORDER, ["id"])
     return VariableCollectionResponse(variables=[_response(ctx, row) for row in rows], total_entries=total)
 
 
@@ -166,18 +162,8 @@ def patch_variable(
 def delete_variable(request: Request, variable_key: str, principal: _Editor) -> Response:
     """Delete a variable."""
     ctx = context(request)
-    with ctx.registry.transaction():
-        if not ctx.store.delete_variable(variable_key):
-            raise _missing(variable_key)
-        audit(ctx, principal, "delete_variable", extra={"key": variable_key})
-    return Response(status_code=204)
-
-
-def _existing(ctx: BrokerContext, keys: Sequence[str]) -> set[str]:
-    if not keys:
-        return set()
-    rows, _ = queries(ctx).page("variable", [("key", "in", sorted(set(keys)))])
-    return {row["key"] for row in rows}
+    return delete_or_404(ctx, principal, "delete_variable", lambda: ctx.store.delete_variable(variable_key),
+                         _missing(variable_key), extra={"key": variable_key})  # fmt: skip
 
 
 def bulk_variables(request: Request, body: BulkBody[VariableBody], principal: _Editor) -> BulkResponse:
@@ -191,7 +177,7 @@ def bulk_variables(request: Request, body: BulkBody[VariableBody], principal: _E
             raise RequestValidationError(exc.errors()) from None
 
     ops = BulkOps(
-        plural="variables", key_name="keys", key=lambda v: v.key, existing=lambda keys: _existing(ctx, keys),
+        plural="variables", key_name="keys", table="variable", column="key", key=lambda v: v.key,
         create=lambda v, _exists: ctx.store.set_variable(VariableRecord(v.key, str(v.value), v.description)),
         update=update, delete=lambda key: ctx.store.delete_variable(key),
     )  # fmt: skip

@@ -23,8 +23,9 @@ from riir_airflow.broker.api.deps import (
     conflict,
     context,
     date_ranges,
+    given,
     not_found,
-    parse_order,
+    page_rows,
     queries,
     require,
 )
@@ -71,12 +72,10 @@ def get_xcom_entries(
     for name, value in (("dag_id", dag_id), ("run_id", dag_run_id), ("task_id", task_id)):
         if value != "~":
             conds.append((name, "eq", value))
-    for name, op, value in (("key", "eq", xcom_key), ("map_index", "eq", map_index), ("key", "pattern", xcom_key_pattern),
-                            ("run_id", "pattern", run_id_pattern), ("task_id", "pattern", task_id_pattern)):  # fmt: skip
-        if value is not None:
-            conds.append((name, op, value))
-    order = parse_order(order_by, XCOM_ORDER, ["dag_id", "task_id", "run_id", "map_index", "key"])
-    rows, total = queries(ctx).page("xcom", conds, order, page.limit, page.offset)
+    conds += given(("key", "eq", xcom_key), ("map_index", "eq", map_index), ("key", "pattern", xcom_key_pattern),
+                   ("run_id", "pattern", run_id_pattern), ("task_id", "pattern", task_id_pattern))  # fmt: skip
+    default = ["dag_id", "task_id", "run_id", "map_index", "key"]
+    rows, total = page_rows(ctx, "xcom", conds, page, order_by, XCOM_ORDER, default)
     return XComCollectionResponse(xcom_entries=[xcom_response(row) for row in rows], total_entries=total)
 
 
