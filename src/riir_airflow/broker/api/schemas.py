@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "BatchListBody",
     "DAGCollectionResponse",
     "DAGDetailsResponse",
     "DAGPatchBody",
@@ -200,12 +201,15 @@ class DAGRunClearBody(StrictBody):
     note: str | None = Field(default=None, max_length=1000)
 
 
-class DAGRunsBatchBody(StrictBody):
+class BatchListBody(StrictBody):
+    """What the batch list bodies of runs and of task instances share: the page (`order_by`,
+    `page_offset`, `page_limit`) and the `<field>_gte|gt|lte|lt` ranges of `run_after`,
+    `logical_date`, `start_date`, `end_date` and `duration` (their fields come first in the
+    schema; the subclasses add their own filters)."""
+
     order_by: str | None = None
     page_offset: int = Field(default=0, ge=0)
     page_limit: int = Field(default=100, ge=0)
-    dag_ids: list[str] | None = None
-    states: list[DagRunStateName | None] | None = None
     run_after_gte: Datetime = None
     run_after_gt: Datetime = None
     run_after_lte: Datetime = None
@@ -226,6 +230,11 @@ class DAGRunsBatchBody(StrictBody):
     duration_gt: float | None = None
     duration_lte: float | None = None
     duration_lt: float | None = None
+
+
+class DAGRunsBatchBody(BatchListBody):
+    dag_ids: list[str] | None = None
+    states: list[DagRunStateName | None] | None = None
     conf_contains: str | None = None
 
 

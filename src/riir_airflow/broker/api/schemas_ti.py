@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from riir_airflow.broker.api.schemas import DagVersionResponse, Datetime, StrictBody
+from riir_airflow.broker.api.schemas import BatchListBody, DagVersionResponse, Datetime, StrictBody
 
 __all__ = [
     "ClearTaskInstanceCollectionResponse",
@@ -142,37 +142,14 @@ class ClearTaskInstancesBody(StrictBody):
     note: str | None = Field(default=None, max_length=1000)
 
 
-class TaskInstancesBatchBody(StrictBody):
+class TaskInstancesBatchBody(BatchListBody):
     dag_ids: list[str] | None = None
     dag_run_ids: list[str] | None = None
     task_ids: list[str] | None = None
     state: list[TaskInstanceStateName | None] | None = None
-    run_after_gte: Datetime = None
-    run_after_gt: Datetime = None
-    run_after_lte: Datetime = None
-    run_after_lt: Datetime = None
-    logical_date_gte: Datetime = None
-    logical_date_gt: Datetime = None
-    logical_date_lte: Datetime = None
-    logical_date_lt: Datetime = None
-    start_date_gte: Datetime = None
-    start_date_gt: Datetime = None
-    start_date_lte: Datetime = None
-    start_date_lt: Datetime = None
-    end_date_gte: Datetime = None
-    end_date_gt: Datetime = None
-    end_date_lte: Datetime = None
-    end_date_lt: Datetime = None
-    duration_gte: float | None = None
-    duration_gt: float | None = None
-    duration_lte: float | None = None
-    duration_lt: float | None = None
     pool: list[str] | None = None
     queue: list[str] | None = None
     executor: list[str] | None = None
-    page_offset: int = Field(default=0, ge=0)
-    page_limit: int = Field(default=100, ge=0)
-    order_by: str | None = None
 
 
 class StructuredLogMessage(BaseModel):
