@@ -23,8 +23,14 @@ from typing import Any
 from riir_airflow.cli.api_client import quote
 from riir_airflow.cli.main import CommandError
 from riir_airflow.cli.output import add_output_argument, print_rows
-from riir_airflow.cli.remote import add_api_argument, client
-from riir_airflow.cli.variables import bulk_create, write_text
+from riir_airflow.cli.remote import (
+    add_api_argument,
+    bulk_create,
+    client,
+    read_mapping_file,
+    report_bulk,
+    write_export,
+)
 
 __all__ = ["register"]
 
@@ -215,8 +221,6 @@ def _read_env(path: str) -> dict[str, Any]:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from riir_airflow.cli.variables import read_mapping_file
-
     if not args.file.endswith((".json", ".yaml", ".yml", ".env")):
         raise CommandError(f"Unsupported file format: {args.file} (use .json, .yaml, .yml or .env)")
     try:
@@ -230,15 +234,14 @@ def _import(args: argparse.Namespace) -> int:
     for entity in entities:
         if entity["connection_id"] in done:
             print(f"Imported connection {entity['connection_id']}")
-    for error in result["errors"]:
-        print(f"Could not import connection(s): {error.get('error', error)}", file=sys.stderr)
+    code = report_bulk(result, "Could not import connection(s)")
     skipped = len(entities) - len(done) - len(result["errors"])
     if skipped > 0 and not args.overwrite:
         print(
             f"{skipped} connection(s) exist already and were left as they are (use --overwrite)",
             file=sys.stderr,
         )
-    return 1 if result["errors"] else 0
+    return code
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -276,7 +279,5 @@ def _export(args: argparse.Namespace) -> int:
             text = yaml.safe_dump(data, sort_keys=False)
         else:
             text = json.dumps(data, indent=2) + "\n"
-    write_text(args.file, text)
-    if args.file != "-":
-        print(f"Connections successfully exported to {args.file}.")
+    write_export(args.file, text, f"Connections successfully exported to {args.file}.")
     return 0

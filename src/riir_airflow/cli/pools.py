@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from riir_airflow.cli.api_client import quote
 from riir_airflow.cli.main import CommandError
 from riir_airflow.cli.output import add_output_argument, print_rows
-from riir_airflow.cli.remote import add_api_argument, client
-from riir_airflow.cli.variables import bulk_create, read_mapping_file, write_text
+from riir_airflow.cli.remote import (
+    add_api_argument,
+    bulk_create,
+    client,
+    read_mapping_file,
+    report_bulk,
+    write_export,
+)
 
 __all__ = ["register"]
 
@@ -129,16 +134,13 @@ def _import(args: argparse.Namespace) -> int:
         )
     result = bulk_create(client(args), "/api/v2/pools", entities, "overwrite")
     print(f"Uploaded {len(result['success'])} pool(s)")
-    for error in result["errors"]:
-        print(f"Failed to update pool(s): {error.get('error', error)}", file=sys.stderr)
-    return 1 if result["errors"] else 0
+    return report_bulk(result, "Failed to update pool(s)")
 
 
 def _export(args: argparse.Namespace) -> int:
     pools = client(args).get_all("/api/v2/pools", "pools", order_by="name")
     data = {p["name"]: {"description": p.get("description"), "slots": p["slots"],
                         "include_deferred": p.get("include_deferred", False)} for p in pools}  # fmt: skip
-    write_text(args.file, json.dumps(data, sort_keys=True, indent=4) + "\n")
-    if args.file != "-":
-        print(f"Exported {len(data)} pools to {args.file}")
+    text = json.dumps(data, sort_keys=True, indent=4) + "\n"
+    write_export(args.file, text, f"Exported {len(data)} pools to {args.file}")
     return 0

@@ -1,5 +1,6 @@
 """What the commands acting on a running system share: `--api-url`, the local/remote choice,
-finding a run by id or logical date, dates as the API wants them, confirmation prompts.
+finding a run by id or logical date, dates as the API wants them, confirmation prompts, and the
+files and bulk calls of the `import`/`export` commands (variables, connections, pools).
 
 Which way a command goes (commands that also have a local meaning):
 - a DAG *file or folder* as the target, or `--local`: the local one (files, `dags test` store);
@@ -11,7 +12,9 @@ Which way a command goes (commands that also have a local meaning):
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +27,15 @@ __all__ = [
     "add_api_argument",
     "add_local_switch",
     "api_date",
+    "bulk_create",
     "client",
     "confirm",
     "find_run",
     "is_path",
+    "read_mapping_file",
+    "report_bulk",
     "use_api",
+    "write_export",
 ]
 
 
@@ -112,3 +119,64 @@ def confirm(question: str, yes: bool) -> bool:
         if answer in ("n", "no"):
             return False
         print("Please respond with y/yes or n/no.", flush=True)
+
+
+def read_mapping_file(path: str) -> dict[str, Any]:
+    """The object a JSON (or, by extension, YAML) file holds (`-`: stdin); a CommandError when it
+    cannot be read or parsed or holds something else."""
+    try:
+        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()  # noqa: SIM115
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc}") from None
+    try:
+        if path.endswith((".yaml", ".yml")):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except Exception as exc:  # noqa: BLE001 - JSON and YAML parse errors
+        raise CommandError(
+            f"{path} is not valid {'YAML' if path.endswith(('.yaml', '.yml')) else 'JSON'}: {exc}"
+        ) from None
+    if not isinstance(data, dict):
+        raise CommandError(f"{path} must hold one object ({{key: ...}})")
+    return data
+
+
+def write_export(path: str, text: str, done: str) -> None:
+    """An `export` command's output: `text` written to stdout for `-`; else to the file `path`
+    (a CommandError when it cannot be written), then `done` printed."""
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc}") from None
+    print(done)
+
+
+def bulk_create(
+    api: ApiClient, path: str, entities: list[dict[str, Any]], on_existence: str
+) -> dict[str, Any]:
+    """Send one bulk `create` action of `entities` to the collection `path` (PATCH, nothing sent
+    for none), `on_existence` being its `action_on_existence`; {"success": [ids], "errors": [{...}]}."""
+    if not entities:
+        return {"success": [], "errors": []}
+    answer = api.call(
+        "PATCH",
+        path,
+        {"actions": [{"action": "create", "entities": entities, "action_on_existence": on_existence}]},
+    )
+    result = (answer or {}).get("create") or {}
+    return {"success": list(result.get("success") or []), "errors": list(result.get("errors") or [])}
+
+
+def report_bulk(result: dict[str, Any], failure: str) -> int:
+    """Print each error of a `bulk_create` result to stderr as `<failure>: <error>`; the
+    command's exit code: 1 when there was an error, else 0."""
+    for error in result["errors"]:
+        print(f"{failure}: {error.get('error', error)}", file=sys.stderr)
+    return 1 if result["errors"] else 0

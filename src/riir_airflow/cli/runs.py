@@ -25,7 +25,7 @@ from riir_airflow.cli.dag_files import load_or_fail, resolve_dag
 from riir_airflow.cli.dags import parse_conf, parse_logical_date, parse_pattern
 from riir_airflow.cli.main import CommandError
 from riir_airflow.cli.output import add_output_argument, print_rows
-from riir_airflow.cli.remote import add_local_switch, use_api
+from riir_airflow.cli.remote import add_local_switch, confirm, use_api
 
 if TYPE_CHECKING:
     from riir_airflow.sdk.dag import DAG
@@ -348,20 +348,6 @@ def _list_runs(args: argparse.Namespace) -> int:
 
 
 # -- tasks clear ---------------------------------------------------------------------------------------------
-def _ask_yes_no(question: str) -> bool:
-    print(question)
-    while True:
-        try:
-            answer = input().strip().lower()
-        except EOFError:
-            return False
-        if answer in ("y", "yes"):
-            return True
-        if answer in ("n", "no"):
-            return False
-        print("Please respond with y/yes or n/no.")
-
-
 def _clear(args: argparse.Namespace) -> int:
     if use_api(args, args.target):
         from riir_airflow.cli.remote_tasks import clear as clear_remote
@@ -398,8 +384,8 @@ def _clear(args: argparse.Namespace) -> int:
                     for item in selection
                     for ti in item.instances
                 )
-                if not _ask_yes_no(
-                    f"You are about to delete these {count} tasks:\n{listing}\n\nAre you sure? [y/n]"
+                if not confirm(
+                    f"You are about to delete these {count} tasks:\n{listing}\n\nAre you sure? [y/n]", False
                 ):
                     print("Cancelled, nothing was cleared.")
                     return 0

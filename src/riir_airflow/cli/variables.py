@@ -15,15 +15,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from riir_airflow.cli.api_client import quote
 from riir_airflow.cli.main import CommandError
 from riir_airflow.cli.output import add_output_argument, print_rows
-from riir_airflow.cli.remote import add_api_argument, client
+from riir_airflow.cli.remote import (
+    add_api_argument,
+    bulk_create,
+    client,
+    read_mapping_file,
+    report_bulk,
+    write_export,
+)
 
-__all__ = ["bulk_create", "read_mapping_file", "register", "write_text"]
+__all__ = ["register"]
 
 
 def register(commands: Any) -> None:
@@ -69,39 +75,6 @@ def register(commands: Any) -> None:
 
     for parser in (get, put, lst, delete, imp, exp):
         add_api_argument(parser)
-
-
-def read_mapping_file(path: str) -> dict[str, Any]:
-    """A JSON (or, by extension, YAML) file holding one object."""
-    try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()  # noqa: SIM115
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc}") from None
-    try:
-        if path.endswith((".yaml", ".yml")):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-    except Exception as exc:  # noqa: BLE001 - JSON and YAML parse errors
-        raise CommandError(
-            f"{path} is not valid {'YAML' if path.endswith(('.yaml', '.yml')) else 'JSON'}: {exc}"
-        ) from None
-    if not isinstance(data, dict):
-        raise CommandError(f"{path} must hold one object ({{key: ...}})")
-    return data
-
-
-def write_text(path: str, text: str) -> None:
-    if path == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        with open(path, "w", encoding="utf-8") as out:
-            out.write(text)
-    except OSError as exc:
-        raise CommandError(f"cannot write {path}: {exc}") from None
 
 
 def _path(key: str) -> str:
@@ -166,27 +139,12 @@ def _entity(key: str, value: Any) -> dict[str, Any]:
     return {"key": key, "value": value, "description": description}
 
 
-def bulk_create(api: Any, path: str, entities: list[dict[str, Any]], on_existence: str) -> dict[str, Any]:
-    """One bulk `create` action; {"success": [ids], "errors": [{...}]}."""
-    if not entities:
-        return {"success": [], "errors": []}
-    answer = api.call(
-        "PATCH",
-        path,
-        {"actions": [{"action": "create", "entities": entities, "action_on_existence": on_existence}]},
-    )
-    result = (answer or {}).get("create") or {}
-    return {"success": list(result.get("success") or []), "errors": list(result.get("errors") or [])}
-
-
 def _import(args: argparse.Namespace) -> int:
     data = read_mapping_file(args.file)
     entities = [_entity(str(k), v) for k, v in data.items()]
     result = bulk_create(client(args), "/api/v2/variables", entities, args.action_on_existing_key)
     print(f"{len(result['success'])} of {len(entities)} variables successfully updated.")
-    for error in result["errors"]:
-        print(f"Failed to import variable(s): {error.get('error', error)}", file=sys.stderr)
-    return 1 if result["errors"] else 0
+    return report_bulk(result, "Failed to import variable(s)")
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -201,7 +159,6 @@ def _export(args: argparse.Namespace) -> int:
         out[var["key"]] = (
             {"value": value, "description": var["description"]} if var.get("description") else value
         )
-    write_text(args.file, json.dumps(out, sort_keys=True, indent=4) + "\n")
-    if args.file != "-":
-        print(f"{len(out)} variables successfully exported to {args.file}")
+    text = json.dumps(out, sort_keys=True, indent=4) + "\n"
+    write_export(args.file, text, f"{len(out)} variables successfully exported to {args.file}")
     return 0
