@@ -29,6 +29,7 @@ from riir_airflow.engine import (
     past_depends_verdict,
     retry_delay_for,
 )
+from riir_airflow.engine.graph import topology_of
 from riir_airflow.engine.past import previous_run_types
 from riir_airflow.runtime.clock import Clock, SystemClock
 from riir_airflow.runtime.task_runner import TryOutcome, run_try
@@ -63,6 +64,7 @@ class DagRunner:
     ) -> None:
         dag.validate()
         self.dag = dag
+        self.topology = topology_of(dag)  # the engine's view of the graph, built once (not per pass)
         self.store = store
         self.clock = clock or SystemClock()
         # When each run really started here (dagrun_timeout counts from it).
@@ -222,7 +224,7 @@ class DagRunner:
         failed naming them, unless `leave_blocked`: then it is returned still running, as
         Airflow leaves it waiting for its previous run, with `self.blocked` saying why.
         """
-        store, dag = self.store, self.dag
+        store = self.store
         self.blocked = {}
         if first_in_backfill:
             self._first_in_backfill.add(run.run_id)
@@ -249,7 +251,7 @@ class DagRunner:
                 return self._finish(run, tis, DagRunState.FAILED, "timed_out")
             held = self._held_by_past(run, tis)
             decision = decide(
-                dag,
+                self.topology,
                 {key: ti.state for key, ti in tis.items()},
                 now=self.clock.now(),
                 next_retry_at={key: ti.next_attempt_at for key, ti in tis.items() if ti.next_attempt_at},
@@ -673,7 +675,7 @@ class DagRunner:
                 changed.append(skipped)
         if outcome_state is _S.FAILED:
             for other, state in fail_fast_changes(
-                self.dag, key, {k: t.state for k, t in tis.items()}
+                self.topology, key, {k: t.state for k, t in tis.items()}
             ).items():
                 tis[other].state = state
                 changed.append(tis[other])

@@ -178,6 +178,9 @@ class AppRunDriver(DagRunner):
         limit = getattr(task, "execution_timeout", None)
         hard = limit.total_seconds() + EXECUTION_TIMEOUT_GRACE_SECONDS if limit else None
         self.in_flight[key] = request.request_id
+        if self.control.draining.is_set():  # the drain began while this try was being started
+            self._result(run, tis, key, TaskResult(request.request_id, "failed", error=f"{WORKER_LOST}: drain"))
+            return
         self.executor.submit(request, lambda result: self.events.put(("result", key, result)), hard_timeout=hard)
 
     def _deferral_record(self, ti: TaskInstanceRecord, d: Any) -> Any:
@@ -374,11 +377,15 @@ class AppRunDriver(DagRunner):
             self.store.put_task_instances([tis[key]])
 
     def _save_outcome(self, key: _Key, outcome: TryOutcome, changed: list[TaskInstanceRecord]) -> None:
-        """One round trip for a try's end: its last output (so a finished try's log is complete
-        once its state says so) and whatever the worker did not record itself."""
+        """At most one round trip for a try's end: whatever the worker did not record itself, with
+        the output read so far. When the worker recorded everything (a plain success) nothing is
+        sent here: the output follows within the shipper's interval, and a run's logs are all
+        delivered before its own end is recorded (`_finish`)."""
         if self._recorded_end is not None and changed and changed[0].state is outcome.state:
             changed[0].end_date = self._recorded_end  # as the worker stored it: nothing to write
             changed = changed[1:]
+            if not changed:
+                return  # its last output follows with the shipper's next batch (or the run's end)
         logs = self.control.logs.take() if self.control.logs is not None else []
         calls = [*logs, *([("put_task_instances", {"records": changed})] if changed else [])]
         if not calls:
@@ -394,6 +401,11 @@ class AppRunDriver(DagRunner):
         for answer in outcomes[len(logs) :]:
             if isinstance(answer, Exception):
                 raise answer
+
+    def _finish(self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord], state: Any, reason: str) -> DagRunRecord:
+        if self.control.logs is not None:
+            self.control.logs.flush()
+        return super()._finish(run, tis, state, reason)
 
     def _reload(self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord]) -> None:
         """The broker changed this run (clear, mark state): take the store's view of it."""

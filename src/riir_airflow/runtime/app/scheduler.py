@@ -251,8 +251,8 @@ class AppScheduler:
         end = time.monotonic() + self.executor.kill_grace + 5
         threads: list[threading.Thread] = []
         while time.monotonic() < end:
-            if not clean:
-                self.executor.kill_all("drain")  # again and again: a try may start just now
+            if self.executor.in_flight():
+                self.executor.kill_all("drain")  # again and again: a try may have started just now
             with self._lock:
                 threads = list(self._threads.values())
             if not threads:
