@@ -51,6 +51,7 @@ def register(commands: Any) -> None:
     parser.add_argument("--port", type=int, default=None, help="The broker's port (default: [api] port, 8080)")
     parser.add_argument("--parallelism", type=int, default=None, help="Tries each app runs at once (default: cores)")
     parser.add_argument("--drain-grace", type=float, default=30.0, help="Seconds an app gets to drain (default 30)")
+    parser.add_argument("--prepare-metastore", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(func=_standalone)
 
 
@@ -106,6 +107,19 @@ def _prepare_metastore(username: str, password: str) -> bool:
         store.close()
 
 
+def _prepare_in_subprocess(env: dict[str, str], username: str, password: str) -> bool:
+    """`_prepare_metastore` in a short-lived child: the supervisor, which runs for as long as the
+    system does, never loads the database and migration code (about 40 MiB it would keep)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "riir_airflow", "standalone", "--prepare-metastore"],
+        env={**env, "RIIR_STANDALONE_USERNAME": username, "RIIR_STANDALONE_PASSWORD": password},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise CommandError(f"could not prepare the metastore: {done.stderr.strip().splitlines()[-1:]}")
+    return done.stdout.strip().endswith("created")
+
+
 def _wait_healthy(url: str, broker: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -126,6 +140,10 @@ def _standalone(args: argparse.Namespace) -> int:
     from riir_airflow.compat.config import conf
     from riir_airflow.jsonlog import configure_json_logging
 
+    if args.prepare_metastore:
+        created = _prepare_metastore(os.environ["RIIR_STANDALONE_USERNAME"], os.environ["RIIR_STANDALONE_PASSWORD"])
+        print("created" if created else "exists")
+        return 0
     configure_json_logging("INFO")
     home = Path(conf.airflow_home)
     home.mkdir(parents=True, exist_ok=True)
@@ -136,7 +154,7 @@ def _standalone(args: argparse.Namespace) -> int:
     state_path = standalone_file()
     state = _state(state_path)
     _write_state(state_path, state)
-    created = _prepare_metastore(state["username"], state["password"])
+    created = _prepare_in_subprocess(dict(os.environ), state["username"], state["password"])
 
     env = dict(os.environ)
     env.update({
