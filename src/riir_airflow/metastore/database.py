@@ -17,6 +17,9 @@ Contract:
   normal exit, rolled back on an exception. `transaction()` is `tx(write=True)`.
 - On SQLite a write transaction starts with BEGIN IMMEDIATE (see `engine.WRITE`), so every
   read-then-write block is serialized against other writers instead of failing on lock upgrade.
+  Within one process, writers also queue on a lock before BEGIN IMMEDIATE: SQLite's own busy
+  handler polls with sleeps of up to 100 ms, which under a burst of concurrent writes (a DAG
+  app's fan-out) made a write wait far longer than the writes ahead of it took.
 - `single_statement()` (PostgreSQL, outside any `tx()`): a pooled connection in autocommit mode
   for a block that runs exactly one statement. That statement is its own transaction (atomic,
   its row locks held until it ends), without the BEGIN and COMMIT round trips: the broker's
@@ -25,6 +28,8 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -42,6 +47,7 @@ class Database:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._current: ContextVar[sa.Connection | None] = ContextVar(f"metastore_tx_{id(self)}", default=None)
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -59,7 +65,8 @@ class Database:
         if current is not None:
             yield current
             return
-        with self.engine.connect() as conn:
+        queue = self._write_lock if write and self._write_lock is not None else contextlib.nullcontext()
+        with queue, self.engine.connect() as conn:
             if write:
                 conn = conn.execution_options(**{WRITE: True})
             with conn.begin():
