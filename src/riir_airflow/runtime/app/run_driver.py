@@ -266,7 +266,8 @@ class AppRunDriver(DagRunner):
     def _load_instances(self, run: DagRunRecord) -> dict[_Key, TaskInstanceRecord]:
         """As `DagRunner`'s, and deferred instances whose trigger was persisted (by an app that
         is gone) wait on it again, here, with their original timeout."""
-        self._resumable = {
+        fresh = DagRunState(run.state) is DagRunState.QUEUED and run.clear_number == 0
+        self._resumable = {} if fresh else {  # a run never started has nothing deferred
             (d.task_id, d.map_index): d for d in self.store.get_deferrals(run.dag_id, run.run_id)
         }
         tis = super()._load_instances(run)

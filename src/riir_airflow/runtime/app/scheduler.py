@@ -111,13 +111,17 @@ class AppScheduler:
             self._start_drivers(dag)
 
     def _create_runs(self, dag: DAG) -> None:
-        from riir_airflow.runtime.assets import create_asset_triggered_runs, register_asset_schedule
+        from riir_airflow.engine.runs import next_run_infos, runs_to_schedule
+        from riir_airflow.runtime.assets import register_asset_schedule
 
         if dag.dag_id not in self._schedules_registered:  # a fenced write: only as lease holder
             register_asset_schedule(self.store, dag)
             self._schedules_registered.add(dag.dag_id)
-        from riir_airflow.engine.runs import next_run_infos, runs_to_schedule
 
+        if not dag.timetable.can_be_scheduled:  # manual or asset-scheduled: nothing to plan by time
+            self._next_due[dag.dag_id] = None
+            self._create_asset_runs(dag)
+            return
         runner = DagRunner(dag, self.store, self.clock)
         now = self.clock.now()
         runs = self.store.list_dag_runs(dag.dag_id)
@@ -126,6 +130,11 @@ class AppScheduler:
             log.info("run created dag_id=%s run_id=%s run_type=scheduled", dag.dag_id, planned.run_id)
         upcoming = next_run_infos(dag, now=now, runs=runs)
         self._next_due[dag.dag_id] = upcoming[0].run_after if upcoming else None
+        self._create_asset_runs(dag)
+
+    def _create_asset_runs(self, dag: DAG) -> None:
+        from riir_airflow.runtime.assets import create_asset_triggered_runs
+
         if getattr(dag.timetable, "asset_condition", None) is not None:
             for run in create_asset_triggered_runs(self.store, [dag], self.clock):
                 log.info("run created dag_id=%s run_id=%s run_type=asset_triggered", dag.dag_id, run.run_id)
@@ -208,8 +217,10 @@ class AppScheduler:
     def _trigger(self, dag: DAG, command: Command) -> None:
         from riir_airflow.store.records import DagRunAlreadyExists
 
-        if command.run_id and self.store.get_dag_run(dag.dag_id, command.run_id) is not None:
-            return  # the broker created it; the next tick starts it
+        if command.run_id:
+            self.wake()  # usually the broker created it (API, another DAG's trigger): start it now
+            if self.store.get_dag_run(dag.dag_id, command.run_id) is not None:
+                return
         try:
             run = DagRunner(dag, self.store, self.clock).create_manual_run(
                 logical_date=command.logical_date,
