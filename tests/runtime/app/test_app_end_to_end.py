@@ -362,3 +362,51 @@ def test_a_running_tasks_output_is_readable_before_it_ends(system: System) -> No
     assert system.admin.get_task_instance("chatty", run.run_id, "talk").state.value == "running"
     run = system.finished_run("chatty", timeout=30)
     assert "last words" in system.admin.read_log("chatty", run.run_id, "talk", -1, 1)
+
+
+def test_clear_and_mark_through_the_api_reach_the_app_at_once(system: System) -> None:
+    from broker.support import http, login
+
+    path = system.write_dag("slow", """
+        import time, pendulum
+        from riir_airflow.sdk import DAG, task, chain
+
+        with DAG("slow", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+                 is_paused_upon_creation=False):
+            @task
+            def a():
+                return "a"
+
+            @task
+            def b():
+                time.sleep(60)
+
+            @task
+            def c():
+                return "c"
+
+            chain(a(), b(), c())
+    """)
+    system.start_app(path, wait_for="slow")
+    system.trigger("slow")
+    system.wait(lambda: _running(system, "slow", "b"), what="b running")
+    (run,) = system.runs("slow")
+    token = login(system.broker.url, "admin", "admin")
+    base = f"{system.broker.url}/api/v2/dags/slow/dagRuns/{run.run_id}"
+    status, body = http("PATCH", f"{base}/taskInstances/b", {"new_state": "success"}, token=token)
+    assert status == 200, body
+    run = system.finished_run("slow", timeout=30)  # b's worker killed, c ran on
+    assert run.state.value == "success"
+    assert system.states("slow", run.run_id) == {"a": "success", "b": "success", "c": "success"}
+    assert system.admin.get_task_instance("slow", run.run_id, "b").try_number == 1
+
+    status, body = http(
+        "POST", f"{system.broker.url}/api/v2/dags/slow/clearTaskInstances",
+        {"dag_run_id": run.run_id, "task_ids": ["c"], "dry_run": False, "only_failed": False}, token=token,
+    )  # fmt: skip
+    assert status == 200, body
+    system.wait(
+        lambda: system.admin.get_task_instance("slow", run.run_id, "c").try_number == 2
+        and system.admin.get_dag_run("slow", run.run_id).state.value == "success",
+        timeout=30, what="c run again after the clear",
+    )  # fmt: skip
