@@ -167,15 +167,17 @@ class DagRunner:
         )
         return self.store.create_dag_run(record)
 
-    def create_scheduled_runs(self, now: datetime.datetime | None = None) -> list[DagRunRecord]:
+    def create_scheduled_runs(
+        self, now: datetime.datetime | None = None, *, runs: list[DagRunRecord] | None = None
+    ) -> list[DagRunRecord]:
         """The scheduled runs due at `now` (the clock's by default), created queued, in order:
         what one scheduler pass creates for this DAG (`engine.runs_to_schedule`: catchup,
-        start/end dates, max_active_runs, dates already taken)."""
+        start/end dates, max_active_runs, dates already taken). `runs` is the DAG's history when
+        the caller already read it (listed from the store otherwise)."""
         from riir_airflow.engine import runs_to_schedule
 
-        planned = runs_to_schedule(
-            self.dag, self.store.list_dag_runs(self.dag.dag_id), now=now or self.clock.now()
-        )
+        history = runs if runs is not None else self.store.list_dag_runs(self.dag.dag_id)
+        planned = runs_to_schedule(self.dag, history, now=now or self.clock.now())
         return [self.create_planned_run(p) for p in planned]
 
     def requeue_run(

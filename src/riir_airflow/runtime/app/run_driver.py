@@ -52,6 +52,10 @@ EXECUTION_TIMEOUT_GRACE_SECONDS = 10.0
 _POOL_RETRY_SECONDS = 1.0
 
 
+class HandedBack(RuntimeError):
+    """A try the drain killed: up for retry, due at once, its retry not used up."""
+
+
 class RunLeft(Exception):
     """The driver stopped without finishing the run (drain, or the run was changed outside)."""
 
@@ -350,7 +354,7 @@ class AppRunDriver(DagRunner):
             if result.error.endswith(": drain"):
                 log.warning("Task %s handed back for retry: the app drained", key)
                 ti.max_tries = max(ti.max_tries, ti.try_number)  # the hand-back does not use a retry
-                return TryOutcome(state=_S.UP_FOR_RETRY, error=error)
+                return TryOutcome(state=_S.UP_FOR_RETRY, error=HandedBack(result.error))
             log.error("Task %s: its worker died without an answer (%s)", key, result.error)
             state = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
         if state is _S.DEFERRED and result.deferral is not None:
@@ -372,8 +376,7 @@ class AppRunDriver(DagRunner):
         self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord], key: _Key, outcome: TryOutcome
     ) -> None:
         super()._end_try(run, tis, key, outcome)
-        handed_back = isinstance(outcome.error, RuntimeError) and str(outcome.error).endswith(": drain")
-        if outcome.state is _S.UP_FOR_RETRY and handed_back:  # due at once
+        if outcome.state is _S.UP_FOR_RETRY and isinstance(outcome.error, HandedBack):  # due at once
             tis[key].next_attempt_at = tis[key].end_date
             self.store.put_task_instances([tis[key]])
 

@@ -111,7 +111,7 @@ class AppScheduler:
             self._start_drivers(dag)
 
     def _create_runs(self, dag: DAG) -> None:
-        from riir_airflow.engine.runs import next_run_infos, runs_to_schedule
+        from riir_airflow.engine.runs import next_run_infos
         from riir_airflow.runtime.assets import register_asset_schedule
 
         if dag.dag_id not in self._schedules_registered:  # a fenced write: only as lease holder
@@ -122,13 +122,12 @@ class AppScheduler:
             self._next_due[dag.dag_id] = None
             self._create_asset_runs(dag)
             return
-        runner = DagRunner(dag, self.store, self.clock)
         now = self.clock.now()
         runs = self.store.list_dag_runs(dag.dag_id)
-        for planned in runs_to_schedule(dag, runs, now=now):
-            runs.append(runner.create_planned_run(planned))
-            log.info("run created dag_id=%s run_id=%s run_type=scheduled", dag.dag_id, planned.run_id)
-        upcoming = next_run_infos(dag, now=now, runs=runs)
+        created = DagRunner(dag, self.store, self.clock).create_scheduled_runs(now, runs=runs)
+        for run in created:
+            log.info("run created dag_id=%s run_id=%s run_type=scheduled", dag.dag_id, run.run_id)
+        upcoming = next_run_infos(dag, now=now, runs=[*runs, *created])
         self._next_due[dag.dag_id] = upcoming[0].run_after if upcoming else None
         self._create_asset_runs(dag)
 
