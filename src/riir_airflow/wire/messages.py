@@ -136,7 +136,8 @@ class BatchResponse:
 # -- registration, heartbeat, leases ------------------------------------------------------------
 @dataclass(slots=True)
 class SerializedTask:
-    """What the broker knows of a task: enough for the UI graph and for zombie handling."""
+    """What the broker knows of a task: enough for the UI graph, zombie handling and the API's
+    "why is this task not running" (trigger rule, setup/teardown) and task-group operations."""
 
     task_id: str
     operator: str = ""
@@ -146,6 +147,11 @@ class SerializedTask:
     pool: str = "default_pool"
     queue: str = "default"
     is_mapped: bool = False
+    trigger_rule: str = "all_success"
+    is_setup: bool = False
+    is_teardown: bool = False
+    task_group_ids: list[str] = field(default_factory=list)  # enclosing TaskGroups, outermost first
+    extra_links: list[str] = field(default_factory=list)  # names of the operator's extra links
 
 
 @dataclass(slots=True)

@@ -10,7 +10,8 @@ refused action writes none of its entities.
 A `BulkOps` says how to treat one kind of entity: its key and where that key is stored (which
 keys exist is read from there), and how to create, update (with the action's `update_mask`) and
 delete one. The ops raise `HTTPException`s for refusals; the not-found/exists refusals of a
-whole action are worded here, in Airflow's words.
+whole action are worded here, in Airflow's words. Entities that do not fit a `BulkOps` (runs and
+task instances, whose changes their apps must hear of) use `run_actions` with their own handler.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 
-from riir_airflow.broker.api.deps import audit, queries
+from riir_airflow.broker.api.deps import announce, audit, queries
 from riir_airflow.broker.api.schemas_admin import (
     BulkActionNotOnExistence,
     BulkActionOnExistence,
@@ -36,7 +37,7 @@ from riir_airflow.broker.api.schemas_admin import (
 from riir_airflow.broker.auth import Principal
 from riir_airflow.broker.context import BrokerContext
 
-__all__ = ["BulkOps", "existing_keys", "run_bulk"]
+__all__ = ["BulkDone", "BulkOps", "existing_keys", "run_actions", "run_bulk"]
 
 
 @dataclass(frozen=True)
@@ -66,37 +67,59 @@ def existing_keys(ctx: BrokerContext, table: str, column: str, keys: Sequence[st
     return {row[column] for row in rows}
 
 
-def run_bulk(ctx: BrokerContext, principal: Principal, body: BulkBody[Any], ops: BulkOps) -> BulkResponse:
-    """Run the body's actions in order, each in its own transaction with its event-log row
-    (`bulk_<plural>`, naming the keys it changed), and say per action kind what succeeded and
-    which errors (`HTTPException`s, validation errors as 422) each refused action met."""
+@dataclass(frozen=True)
+class BulkDone:
+    """What one action did: the ids/keys it succeeded for (in the answer's `success`) and the
+    DAGs whose apps must hear of it once its transaction committed (woken with `announce`)."""
+
+    keys: list[str]
+    wake: frozenset[str] = frozenset()
+
+
+def run_actions(
+    ctx: BrokerContext,
+    principal: Principal,
+    body: BulkBody[Any],
+    *,
+    event: str,
+    key_name: str,
+    handle: Callable[[Any], BulkDone],
+) -> BulkResponse:
+    """Run the body's actions in order through `handle`, each in its own transaction with its
+    event-log row (`event`, naming the keys it changed under `key_name`), then wake the apps it
+    names; say per action kind what succeeded and which errors (`HTTPException`s, validation
+    errors as 422) each refused action met. A refused action writes nothing."""
     results: dict[str, BulkActionResponse] = {}
     for action in body.actions:
         result = results.setdefault(action.action, BulkActionResponse())
-        done: list[str] = []
         try:
             with ctx.registry.transaction():
-                if isinstance(action, BulkCreateAction):
-                    done = _create(ctx, ops, action)
-                elif isinstance(action, BulkUpdateAction):
-                    done = _update(ctx, ops, action)
-                elif isinstance(action, BulkDeleteAction):
-                    done = _delete(ctx, ops, action)
-                if done:
-                    audit(
-                        ctx,
-                        principal,
-                        f"bulk_{ops.plural}",
-                        extra={"action": action.action, ops.key_name: done},
-                    )
+                done = handle(action)
+                if done.keys:
+                    audit(ctx, principal, event, extra={"action": action.action, key_name: done.keys})
         except HTTPException as exc:
             result.errors.append({"error": f"{exc.detail}", "status_code": exc.status_code})
             continue
         except RequestValidationError as exc:
             result.errors.append({"error": f"{exc.errors()}", "status_code": 422})
             continue
-        result.success.extend(done)
+        result.success.extend(done.keys)
+        if done.wake:
+            announce(ctx, done.wake)
     return BulkResponse(**results)
+
+
+def run_bulk(ctx: BrokerContext, principal: Principal, body: BulkBody[Any], ops: BulkOps) -> BulkResponse:
+    """`run_actions` for the entities `ops` describes (event `bulk_<plural>`)."""
+
+    def handle(action: Any) -> BulkDone:
+        if isinstance(action, BulkCreateAction):
+            return BulkDone(_create(ctx, ops, action))
+        if isinstance(action, BulkUpdateAction):
+            return BulkDone(_update(ctx, ops, action))
+        return BulkDone(_delete(ctx, ops, action))
+
+    return run_actions(ctx, principal, body, event=f"bulk_{ops.plural}", key_name=ops.key_name, handle=handle)
 
 
 def _create(ctx: BrokerContext, ops: BulkOps, action: BulkCreateAction[Any]) -> list[str]:

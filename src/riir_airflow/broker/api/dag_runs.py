@@ -7,7 +7,7 @@ Riir-specific choices, where Airflow leaves room:
   be in the body and may be null; the data interval is `data_interval_start/end` when both are
   given, else logical_date..logical_date.
 - Deleting a queued or running run is refused (409): its app is still working on it; mark it
-  failed first.
+  failed first (also in the bulk delete of `dag_runs_bulk`).
 - `order_by=id` sorts by `run_after` (runs have no surrogate id here).
 """
 
@@ -55,7 +55,7 @@ from riir_airflow.sdk.run_type import DagRunType, generate_run_id
 from riir_airflow.sdk.state import DagRunState
 from riir_airflow.store.records import DagRunAlreadyExists, DagRunRecord
 
-__all__ = ["dag_runs_router", "require_dag", "require_run", "runs_page"]
+__all__ = ["clear_runs", "dag_runs_router", "delete_run", "require_dag", "require_run", "runs_page"]
 
 RUN_ORDER = ("id", "state", "dag_id", "run_id", "dag_run_id", "logical_date", "run_after", "start_date",
              "end_date", "conf", "run_type")  # fmt: skip
@@ -204,38 +204,67 @@ def patch_dag_run(
     return _run(ctx, dag_id, dag_run_id)
 
 
+def delete_run(ctx: BrokerContext, principal: Principal, row: Any) -> None:
+    """Delete the run of `row` with everything of it and its event-log row (one transaction,
+    joining the caller's); 409 for a queued or running run (its app is still working on it)."""
+    dag_id, run_id = row["dag_id"], row["run_id"]
+    if row["state"] in ("queued", "running"):
+        raise conflict(
+            f"The DagRun with dag_id: `{dag_id}` and run_id: `{run_id}` cannot be deleted in {row['state']} "
+            "state: mark it failed before deleting it"
+        )
+    with ctx.registry.transaction():
+        ctx.store.delete_dag_run(dag_id, run_id)
+        audit(ctx, principal, "delete_dag_run", dag_id=dag_id, run_id=run_id)
+
+
 def delete_dag_run(request: Request, dag_id: str, dag_run_id: str, principal: _Editor) -> Response:
     """Delete a finished run with everything of it."""
     ctx = context(request)
-    row = require_run(ctx, dag_id, dag_run_id)
-    if row["state"] in ("queued", "running"):
-        raise conflict(f"The DagRun `{dag_run_id}` is {row['state']}: mark it failed before deleting it")
-    with ctx.registry.transaction():
-        ctx.store.delete_dag_run(dag_id, dag_run_id)
-        audit(ctx, principal, "delete_dag_run", dag_id=dag_id, run_id=dag_run_id)
+    delete_run(ctx, principal, require_run(ctx, dag_id, dag_run_id))
     return Response(status_code=204)
+
+
+def clear_runs(
+    ctx: BrokerContext, principal: Principal, keys: Sequence[tuple[str, str]], *, only_failed: bool,
+    dry_run: bool, note: str | None, event: str,
+) -> ClearTaskInstanceCollectionResponse | DAGRunCollectionResponse:  # fmt: skip
+    """Clear the task instances of each run of `keys` ((dag_id, run_id); all of them, or only
+    the failed and upstream_failed ones), requeue the finished runs and tell their apps; the
+    runs as cleared. With `dry_run`, change nothing: the task instances that would be cleared.
+    Every run is looked up first: an unknown one is a 404 before anything changes."""
+    q = queries(ctx)
+    selected = []
+    for dag_id, run_id in dict.fromkeys(keys):
+        require_run(ctx, dag_id, run_id)
+        conds: list[Condition] = [("dag_id", "eq", dag_id), ("run_id", "eq", run_id)]
+        if only_failed:
+            conds.append(("state", "in", ["failed", "upstream_failed"]))
+        selected.append(
+            (dag_id, run_id, q.page("task_instance", conds, [("task_id", False), ("map_index", False)])[0])
+        )
+    if dry_run:
+        rows = [row for *_, found in selected for row in found]
+        versions = q.dag_versions_by_id([row["dag_version_id"] for row in rows])
+        return ClearTaskInstanceCollectionResponse(
+            task_instances=[ti_response(row, versions) for row in rows], total_entries=len(rows)
+        )
+    for dag_id, run_id, found in selected:
+        task_ids = sorted({row["task_id"] for row in found})
+        actions.clear(
+            ctx, principal, dag_id, run_id, task_ids, event=event, only_failed=only_failed, note=note
+        )
+    runs = [_run(ctx, dag_id, run_id) for dag_id, run_id, _ in selected]
+    return DAGRunCollectionResponse(dag_runs=runs, total_entries=len(runs))
 
 
 def clear_dag_run(
     request: Request, dag_id: str, dag_run_id: str, body: DAGRunClearBody, principal: _Editor
 ) -> ClearTaskInstanceCollectionResponse | DAGRunResponse:
     """Clear a run's task instances (all, or only failed ones); `dry_run` lists them instead."""
-    ctx = context(request)
-    require_run(ctx, dag_id, dag_run_id)
-    q = queries(ctx)
-    conds: list[Condition] = [("dag_id", "eq", dag_id), ("run_id", "eq", dag_run_id)]
-    if body.only_failed:
-        conds.append(("state", "in", ["failed", "upstream_failed"]))
-    rows, total = q.page("task_instance", conds, [("task_id", False), ("map_index", False)])
-    if body.dry_run:
-        versions = q.dag_versions_by_id([row["dag_version_id"] for row in rows])
-        return ClearTaskInstanceCollectionResponse(
-            task_instances=[ti_response(row, versions) for row in rows], total_entries=total
-        )
-    task_ids = sorted({row["task_id"] for row in rows})
-    actions.clear(ctx, principal, dag_id, dag_run_id, task_ids, event="clear_dag_run", only_failed=body.only_failed,
-                  note=body.note)  # fmt: skip
-    return _run(ctx, dag_id, dag_run_id)
+    answer = clear_runs(context(request), principal, [(dag_id, dag_run_id)], only_failed=body.only_failed,
+                        dry_run=body.dry_run, note=body.note, event="clear_dag_run")  # fmt: skip
+    return answer.dag_runs[0] if isinstance(answer, DAGRunCollectionResponse) else answer
 
 
 async def wait_dag_run_until_finished(
@@ -273,7 +302,11 @@ async def wait_dag_run_until_finished(
 
 
 def dag_runs_router() -> APIRouter:
+    """The routes of this module and of `dag_runs_bulk` (bulk actions, clearing many runs)."""
+    from riir_airflow.broker.api.dag_runs_bulk import add_bulk_routes
+
     router = APIRouter(prefix="/api/v2/dags/{dag_id}", tags=["DagRun"])
+    add_bulk_routes(router)
     add = router.add_api_route
     add("/dagRuns", get_dag_runs, methods=["GET"], operation_id="get_dag_runs")
     add("/dagRuns", trigger_dag_run, methods=["POST"], operation_id="trigger_dag_run")

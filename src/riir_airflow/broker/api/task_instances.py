@@ -45,7 +45,7 @@ from riir_airflow.broker.context import BrokerContext
 from riir_airflow.metastore.api_queries import Condition
 from riir_airflow.metastore.codec import ti_from_row
 
-__all__ = ["task_instances_router"]
+__all__ = ["PATCHABLE_STATES", "patch_instances", "relatives", "task_instances_router", "ti_row"]
 
 TI_ORDER = ("id", "task_id", "map_index", "state", "start_date", "end_date", "try_number", "pool", "queue",
             "priority_weight", "operator", "run_after", "logical_date", "dag_id", "run_id", "dag_run_id",
@@ -136,7 +136,8 @@ def get_task_instances_batch(
     return _collection(ctx, conds, order, Page.clamp(body.page_limit), body.page_offset)
 
 
-def _ti_row(ctx: BrokerContext, dag_id: str, run_id: str, task_id: str, map_index: int) -> Any:
+def ti_row(ctx: BrokerContext, dag_id: str, run_id: str, task_id: str, map_index: int) -> Any:
+    """The task instance's row (with its run's columns); 404 for an unknown run or instance."""
     require_run(ctx, dag_id, run_id)
     key = [("dag_id", "eq", dag_id), ("run_id", "eq", run_id), ("task_id", "eq", task_id)]
     row = queries(ctx).one("task_instance", [*key, ("map_index", "eq", map_index)])
@@ -155,7 +156,7 @@ def get_task_instance(
 ) -> TaskInstanceResponse:
     """Get one task instance (with its rendered template fields)."""
     ctx = context(request)
-    row = _ti_row(ctx, dag_id, dag_run_id, task_id, map_index)
+    row = ti_row(ctx, dag_id, dag_run_id, task_id, map_index)
     rendered = ctx.store.get_rendered_fields(dag_id, dag_run_id, task_id, map_index)
     return ti_response(row, queries(ctx).dag_versions_by_id([row["dag_version_id"]]), rendered)
 
@@ -192,7 +193,7 @@ def get_task_instance_tries(
 ) -> TaskInstanceHistoryCollectionResponse:
     """Every try of a task instance, oldest first."""
     ctx = context(request)
-    _ti_row(ctx, dag_id, dag_run_id, task_id, map_index)
+    ti_row(ctx, dag_id, dag_run_id, task_id, map_index)
     q = queries(ctx)
     conds = [("dag_id", "eq", dag_id), ("run_id", "eq", dag_run_id), ("task_id", "eq", task_id),
              ("map_index", "eq", map_index)]  # fmt: skip
@@ -255,11 +256,16 @@ def relatives(
     return sorted(found)
 
 
-def _patch(
-    request: Request, dag_id: str, dag_run_id: str, task_id: str, map_index: int | None,
-    body: PatchTaskInstanceBody, principal: Principal, update_mask: list[str] | None, dry_run: bool,
+def patch_instances(
+    ctx: BrokerContext, principal: Principal, dag_id: str, dag_run_id: str, task_ids: Sequence[str],
+    map_index: int | None, body: PatchTaskInstanceBody | Any, update_mask: list[str] | None, *, dry_run: bool,
+    missing: str,
 ) -> TaskInstanceCollectionResponse:  # fmt: skip
-    ctx = context(request)
+    """Set the state (its app is told) and/or note of the instances of `task_ids` (one map index,
+    or every one when None) and of their relatives the body includes; with `dry_run` change
+    nothing. The instances concerned. 404 (`missing`) when none of `task_ids` has an instance;
+    400 for a field, state or option the patch does not take. `body` is a PatchTaskInstanceBody
+    or anything with its fields (a bulk entity)."""
     require_run(ctx, dag_id, dag_run_id)
     if body.include_past or body.include_future:
         raise bad_request("include_past and include_future are not supported")
@@ -269,26 +275,27 @@ def _patch(
     state = body.new_state.value if "new_state" in fields and body.new_state is not None else None
     if state is not None and state not in PATCHABLE_STATES:
         raise bad_request(f"'{state}' is not one of {list(PATCHABLE_STATES)}")
-    task_ids = relatives(
-        ctx, dag_id, [task_id], upstream=body.include_upstream, downstream=body.include_downstream
-    )
-    conds: list[Condition] = [
-        ("dag_id", "eq", dag_id),
-        ("run_id", "eq", dag_run_id),
-        ("task_id", "in", task_ids),
-    ]
+    ids = relatives(ctx, dag_id, task_ids, upstream=body.include_upstream, downstream=body.include_downstream)
+    conds: list[Condition] = [("dag_id", "eq", dag_id), ("run_id", "eq", dag_run_id), ("task_id", "in", ids)]
     if map_index is not None:
         conds.append(("map_index", "eq", map_index))
     rows, _ = queries(ctx).page("task_instance", conds, [("task_id", False), ("map_index", False)])
-    if not any(row["task_id"] == task_id for row in rows):
-        raise not_found(
-            f"Task Instance not found for dag_id={dag_id}, run_id={dag_run_id}, task_id={task_id}"
-        )
+    if not any(row["task_id"] in task_ids for row in rows):
+        raise not_found(missing)
     if not dry_run:
         note = body.note if "note" in fields else None
         records = [ti_from_row(row) for row in rows]
         actions.mark_task_instances(ctx, principal, records, state=state, note=note)
     return _collection(ctx, conds, [("task_id", False), ("map_index", False)], None, 0)
+
+
+def _patch(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str, map_index: int | None,
+    body: PatchTaskInstanceBody, principal: Principal, update_mask: list[str] | None, dry_run: bool,
+) -> TaskInstanceCollectionResponse:  # fmt: skip
+    missing = f"Task Instance not found for dag_id={dag_id}, run_id={dag_run_id}, task_id={task_id}"
+    return patch_instances(context(request), principal, dag_id, dag_run_id, [task_id], map_index, body,
+                           update_mask, dry_run=dry_run, missing=missing)  # fmt: skip
 
 
 def patch_task_instance(
@@ -371,7 +378,15 @@ def post_clear_task_instances(
 
 
 def task_instances_router() -> APIRouter:
+    """The routes of this module, `task_instances_bulk` (bulk, delete, task groups) and
+    `task_instances_info` (dependencies, external log URL, extra links): those first, as
+    `.../{task_id}/{map_index}` would match their paths."""
+    from riir_airflow.broker.api.task_instances_bulk import add_bulk_routes
+    from riir_airflow.broker.api.task_instances_info import add_info_routes
+
     router = APIRouter(prefix="/api/v2/dags/{dag_id}", tags=["Task Instance"])
+    add_info_routes(router)
+    add_bulk_routes(router)
     base = "/dagRuns/{dag_run_id}/taskInstances"
     one, mapped = f"{base}/{{task_id}}", f"{base}/{{task_id}}/{{map_index}}"
     routes = [

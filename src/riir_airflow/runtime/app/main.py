@@ -54,6 +54,11 @@ def serialize_dag(dag: Any, fileloc: str) -> SerializedDag:
             pool=task.pool,
             queue=task.queue,
             is_mapped=bool(task.is_mapped),
+            trigger_rule=str(getattr(task.trigger_rule, "value", task.trigger_rule)),
+            is_setup=bool(task.is_setup),
+            is_teardown=bool(task.is_teardown),
+            task_group_ids=_group_ids(getattr(task, "task_group", None)),
+            extra_links=sorted({str(link.name) for link in getattr(task, "operator_extra_links", ())}),
         )
         for task in dag.topological_order()
     ]
@@ -74,6 +79,15 @@ def serialize_dag(dag: Any, fileloc: str) -> SerializedDag:
         max_active_tasks=dag.max_active_tasks,
         is_paused_upon_creation=dag.is_paused_upon_creation,
     )
+
+
+def _group_ids(group: Any) -> list[str]:
+    """The ids of the TaskGroups around a task, outermost first (the DAG's root group excluded)."""
+    ids: list[str] = []
+    while group is not None and group.group_id is not None:
+        ids.append(group.group_id)
+        group = group.parent_group
+    return ids[::-1]
 
 
 def _log_fields(**fields: Any) -> None:
