@@ -309,9 +309,11 @@ def app_router() -> APIRouter:
     router.add_api_route("/commands", enqueue_route, methods=["POST"], status_code=201)
     router.add_api_route("/import-errors", import_error_route, methods=["POST"], status_code=204)
     router.add_api_route("/apps", apps_route, methods=["GET"])
+    from riir_airflow.broker.backfill_routes import backfill_router
     from riir_airflow.broker.cross_dag_routes import cross_dag_router
     from riir_airflow.broker.pool_routes import pool_router
 
     router.include_router(cross_dag_router())
     router.include_router(pool_router())
+    router.include_router(backfill_router())
     return router

@@ -24,10 +24,10 @@ from riir_airflow.metastore.coltypes import BigId, IdText, JsonText, UtcDateTime
 
 __all__ = [
     "api_token", "app", "app_command", "app_dag", "asset", "asset_dag_run_queue", "asset_dag_schedule",
-    "asset_event", "asset_event_alias", "audit_log", "connection", "dag", "dag_lease", "dag_run",
-    "dag_run_asset_event", "dag_version", "import_error", "metadata", "pool_slot", "rendered_fields",
-    "slot_pool", "task_deferral", "task_instance", "task_instance_history", "task_log", "users",
-    "variable", "xcom",
+    "asset_event", "asset_event_alias", "audit_log", "backfill", "backfill_dag_run", "connection", "dag",
+    "dag_lease", "dag_run", "dag_run_asset_event", "dag_version", "import_error", "metadata", "pool_slot",
+    "rendered_fields", "slot_pool", "task_deferral", "task_instance", "task_instance_history", "task_log",
+    "users", "variable", "xcom",
 ]  # fmt: skip
 
 # Deterministic constraint names, so migrations can refer to them on both databases.
@@ -102,6 +102,39 @@ dag_version = sa.Table(
     sa.Column("app_id", IdText),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("dag_id", "version_number"),
+)
+
+# -- backfills (Airflow 3's `backfill` and `backfill_dag_run`; see metastore/backfills.py) ------------
+backfill = sa.Table(
+    "backfill",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("dag_id", IdText, sa.ForeignKey("dag.dag_id", ondelete="CASCADE"), nullable=False),
+    sa.Column("from_date", UtcDateTime, nullable=False),
+    sa.Column("to_date", UtcDateTime, nullable=False),
+    sa.Column("dag_run_conf", JsonText, nullable=False),
+    sa.Column("is_paused", sa.Boolean, nullable=False),
+    sa.Column("reprocess_behavior", sa.Text, nullable=False),
+    sa.Column("max_active_runs", sa.Integer, nullable=False),
+    sa.Column("run_backwards", sa.Boolean, nullable=False),
+    sa.Column("triggering_user_name", sa.Text),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("completed_at", UtcDateTime),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index(None, "dag_id", "completed_at"),
+    sqlite_autoincrement=True,
+)
+
+backfill_dag_run = sa.Table(
+    "backfill_dag_run",
+    metadata,
+    sa.Column(
+        "backfill_id", BigId, sa.ForeignKey("backfill.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    ),
+    sa.Column("sort_ordinal", sa.Integer, primary_key=True),  # 1-based position in the backfill
+    sa.Column("run_id", IdText),  # None: no run was made for the date (see exception_reason)
+    sa.Column("exception_reason", sa.Text),  # "already exists" / "in flight"
+    sa.Column("logical_date", UtcDateTime),
 )
 
 # -- runs and what belongs to them ---------------------------------------------------------

@@ -172,6 +172,9 @@ class SerializedDag:
     max_active_runs: int | None = None
     max_active_tasks: int | None = None
     is_paused_upon_creation: bool | None = None
+    timetable: dict[str, Any] | None = None  # {"type": Timetable.type_name, "value": serialize()}
+    depends_on_past: bool = False  # some task has depends_on_past (a backfill must go forwards)
+    allowed_run_types: list[str] | None = None  # the DAG's `allowed_run_types` (None: every type)
 
 
 @dataclass(slots=True)
@@ -273,6 +276,7 @@ class CommandKind(str, enum.Enum):
     PAUSE = "pause"
     UNPAUSE = "unpause"
     KILL_TASK = "kill_task"
+    BACKFILL = "backfill"  # a backfill of the DAG changed (created, paused, unpaused, cancelled)
 
     def __str__(self) -> str:
         return self.value
@@ -284,7 +288,8 @@ class Command:
     is what the app acknowledges. Fields beyond `kind`/`dag_id` apply per kind:
     trigger_run: run_id, logical_date, conf, note; clear_tasks: run_id, task_ids, map_index,
     include_*/only_failed; mark_state: run_id, task_ids (none: the run), map_index, state;
-    kill_task: run_id, task_ids, map_index."""
+    kill_task: run_id, task_ids, map_index; backfill: none (the app asks the broker for the
+    DAG's active backfills)."""
 
     kind: CommandKind
     dag_id: str

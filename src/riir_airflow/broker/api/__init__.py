@@ -2,7 +2,7 @@
 
 `api_router()` is everything below, mounted by `broker.app.create_app`. Each module holds one
 endpoint group (dags, dag_runs, task_instances, logs, xcoms, dag_versions, dag_stats,
-event_logs, import_errors, tasks, variables, connections, pools, assets, config, plugins: also
+event_logs, import_errors, tasks, variables, connections, pools, assets, backfills, config, plugins: also
 providers and dagWarnings); `deps` the auth, roles, pagination and error conventions they
 share; `bulk` the bulk PATCH of variables, connections and pools; `schemas`/`schemas_ti`/
 `schemas_admin`/`schemas_assets` the request and response models (they make `/openapi.json`,
@@ -43,6 +43,7 @@ def _document_errors(route: APIRoute) -> None:
 def api_router() -> APIRouter:
     """Every `/api/v2` route of this package."""
     from riir_airflow.broker.api.assets import assets_router
+    from riir_airflow.broker.api.backfills import backfills_router
     from riir_airflow.broker.api.config import config_router
     from riir_airflow.broker.api.connections import connections_router
     from riir_airflow.broker.api.dag_runs import dag_runs_router
@@ -64,7 +65,7 @@ def api_router() -> APIRouter:
     # would otherwise match the task-instance routes' `.../{task_id}/{map_index}`.
     routers = (dags_router, dag_runs_router, logs_router, xcoms_router, task_instances_router, dag_versions_router,
                dag_stats_router, event_logs_router, import_errors_router, tasks_router, variables_router,
-               connections_router, pools_router, assets_router, config_router, plugins_router)  # fmt: skip
+               connections_router, pools_router, assets_router, config_router, plugins_router, backfills_router)  # fmt: skip
     for make in routers:
         group = make()
         for route in group.routes:

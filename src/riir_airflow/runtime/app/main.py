@@ -78,7 +78,14 @@ def serialize_dag(dag: Any, fileloc: str) -> SerializedDag:
         max_active_runs=dag.max_active_runs,
         max_active_tasks=dag.max_active_tasks,
         is_paused_upon_creation=dag.is_paused_upon_creation,
+        timetable={"type": dag.timetable.type_name, "value": dag.timetable.serialize()},
+        depends_on_past=any(getattr(task, "depends_on_past", False) for task in dag.task_dict.values()),
+        allowed_run_types=_run_type_names(getattr(dag, "allowed_run_types", None)),
     )
+
+
+def _run_type_names(types: Any) -> list[str] | None:
+    return None if types is None else sorted(str(getattr(t, "value", t)) for t in types)
 
 
 def _group_ids(group: Any) -> list[str]:

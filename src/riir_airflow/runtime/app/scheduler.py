@@ -5,14 +5,17 @@ command or a finished run wakes it): creates the scheduled runs that are due (th
 `runs_to_schedule`: catchup, start/end dates, max_active_runs) and the asset-triggered runs
 whose condition holds, unless the DAG is paused; then starts a driver thread for each run
 that should be running and has none: runs left running (by a previous app, or after a drain)
-first, then queued runs, oldest first, up to `max_active_runs`. A paused DAG starts no queued
-run; runs already running go on, as in Airflow.
+first, then queued runs: a backfill's runs in backfill order up to the backfill's own
+`max_active_runs`, none while it is paused (`backfills.BackfillGate`); the others oldest first,
+up to the DAG's `max_active_runs` (which backfill runs do not count against). A paused DAG
+starts no queued run; runs already running go on, as in Airflow.
 
 Commands (`on_command`, from the session's long-poll): `trigger_run` creates the run unless
 the broker already did (then only wakes the loop); `clear_tasks` and `mark_state` make the
 run's driver take in the change the broker made; `kill_task` kills the workers;
-`pause`/`unpause` set the flag. `drain()` stops new runs and tries; `wait_drained` waits for the
-drivers to leave.
+`pause`/`unpause` set the flag; `backfill` (a backfill was created, paused, unpaused or
+cancelled) wakes the loop, whose next tick asks the broker. `drain()` stops new runs and tries;
+`wait_drained` waits for the drivers to leave.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from riir_airflow.runtime.app.backfills import BackfillGate, broker_fetch
 from riir_airflow.runtime.app.run_driver import AppRunDriver, RunControl, RunLeft
 from riir_airflow.runtime.dag_runner import DagRunner
 from riir_airflow.sdk.state import DagRunState
@@ -72,6 +76,7 @@ class AppScheduler:
         self._stopped = threading.Event()
         self._schedules_registered: set[str] = set()
         self._next_due: dict[str, datetime.datetime | None] = {}  # each DAG's next scheduled run
+        self.backfills = BackfillGate(broker_fetch(store))
 
     # -- the loop -----------------------------------------------------------------------------------
     def run_forever(self) -> None:
@@ -145,19 +150,30 @@ class AppScheduler:
             (r for r in active if DagRunState(r.state) is DagRunState.QUEUED), key=lambda r: (r.run_after, r.run_id)
         )
         with self._lock:
-            busy = sum(1 for key in self.drivers if key[0] == dag.dag_id)
+            driven = {key[1] for key in self.drivers if key[0] == dag.dag_id}
         for run in running:
             if self.control.draining.is_set():
                 break
             self._start(dag, run)
-        room = dag.max_active_runs - max(busy, len(running))
+        if self.paused.get(dag.dag_id, False) or self.control.draining.is_set():
+            return
+        # Backfill runs: the backfill's own order and max_active_runs (runtime/app/backfills.py).
+        busy = driven | {r.run_id for r in running}
+        gate = self.backfills.starts(dag.dag_id, {r.run_id for r in queued if r.run_type == "backfill"}, busy)
+        by_id = {r.run_id: r for r in queued}
+        for run_id, first in gate.start:
+            self._start(dag, by_id[run_id], first_in_backfill=first)
+        # Every other queued run: the DAG's max_active_runs, which backfill runs do not count against.
+        backfill_ids = gate.members | {r.run_id for r in active if r.run_type == "backfill"}
+        ordinary_busy = max(len(driven - backfill_ids), sum(1 for r in running if r.run_id not in backfill_ids))
+        room = dag.max_active_runs - ordinary_busy
         for run in queued:
-            if room <= 0 or self.paused.get(dag.dag_id, False) or self.control.draining.is_set():
+            if room <= 0:
                 break
-            if self._start(dag, run):
+            if run.run_id not in gate.members and self._start(dag, run):
                 room -= 1
 
-    def _start(self, dag: DAG, run: DagRunRecord) -> bool:
+    def _start(self, dag: DAG, run: DagRunRecord, *, first_in_backfill: bool = False) -> bool:
         key = (dag.dag_id, run.run_id)
         with self._lock:
             if key in self.drivers:
@@ -165,17 +181,19 @@ class AppScheduler:
             driver = AppRunDriver(
                 dag, self.store, executor=self.executor, triggers=self.triggers, control=self.control, clock=self.clock
             )
-            thread = threading.Thread(target=self._drive, args=(driver, run), name=f"run {run.run_id}", daemon=True)
+            thread = threading.Thread(
+                target=self._drive, args=(driver, run, first_in_backfill), name=f"run {run.run_id}", daemon=True
+            )
             self.drivers[key] = driver
             self._threads[key] = thread
         log.info("run started dag_id=%s run_id=%s state=%s", dag.dag_id, run.run_id, run.state.value)
         thread.start()
         return True
 
-    def _drive(self, driver: AppRunDriver, run: DagRunRecord) -> None:
+    def _drive(self, driver: AppRunDriver, run: DagRunRecord, first_in_backfill: bool = False) -> None:
         key = (run.dag_id, run.run_id)
         try:
-            final = driver.run(run, leave_blocked=True)
+            final = driver.run(run, leave_blocked=True, first_in_backfill=first_in_backfill)
             log.info("run ended dag_id=%s run_id=%s state=%s", run.dag_id, run.run_id, final.state.value)
         except RunLeft:
             pass
