@@ -25,6 +25,7 @@ serve the calls when the fast path is not installed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -81,10 +82,19 @@ def _classify(exc: BaseException) -> tuple[int, str, str]:
 
 
 def _fast_fence(ctx: BrokerContext) -> bool:
-    """Whether the store can check the fence itself: it offers `fenced_write` and its database
-    is the registry's (the lease rows are there)."""
+    """Whether the store can check the fence itself: it offers `fenced_write`, its database is
+    the registry's (the lease rows are there) and no transaction is open (a batch's)."""
+    db = _batch_db(ctx)
+    return db is not None and hasattr(ctx.store, "fenced_write") and not db.in_transaction()
+
+
+def _batch_db(ctx: BrokerContext) -> Any:
+    """The `Database` that store and registry share, if they do: a batch of several calls is
+    applied in one transaction of it, each call in a savepoint (one failing undoes only its
+    own changes), and the fence and run checks its calls repeat are made once (`Database.memo`,
+    under the lease row's lock): one commit and a few checks for a whole group of tries' ends."""
     db = getattr(ctx.store, "db", None)
-    return db is not None and db is getattr(ctx.registry, "db", None) and hasattr(ctx.store, "fenced_write")
+    return db if db is not None and db is getattr(ctx.registry, "db", None) else None
 
 
 def _apply(ctx: BrokerContext, principal: Principal, op: StoreOp, args: Any, fencing: dict[str, int]) -> Any:
@@ -150,17 +160,19 @@ def handle_batch(ctx: BrokerContext, authorization: str | None, body: bytes) -> 
 
         def run() -> Answer:
             outcomes: list[BatchOutcome] = []
-            for call in request.calls:
-                try:
-                    op = STORE_OPS.get(call.op)
-                    if op is None:
-                        raise ApiError(404, "KeyError", f"no store operation {call.op!r}")
-                    outcomes.append(
-                        BatchOutcome(result=_apply(ctx, principal, op, call.args, request.fencing))
-                    )
-                except Exception as exc:  # noqa: BLE001
-                    _, kind, message = log_failure(exc, principal, call.op)
-                    outcomes.append(BatchOutcome(error=ErrorInfo(type=kind, message=message)))
+            db = _batch_db(ctx) if len(request.calls) > 1 else None
+            with db.transaction() if db is not None else contextlib.nullcontext():
+                for call in request.calls:
+                    try:
+                        op = STORE_OPS.get(call.op)
+                        if op is None:
+                            raise ApiError(404, "KeyError", f"no store operation {call.op!r}")
+                        with db.savepoint() if db is not None else contextlib.nullcontext():
+                            result = _apply(ctx, principal, op, call.args, request.fencing)
+                        outcomes.append(BatchOutcome(result=result))
+                    except Exception as exc:  # noqa: BLE001
+                        _, kind, message = log_failure(exc, principal, call.op)
+                        outcomes.append(BatchOutcome(error=ErrorInfo(type=kind, message=message)))
             return 200, dump(BatchResponse(outcomes=outcomes))
 
         if request.request_id:

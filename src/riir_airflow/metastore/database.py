@@ -20,6 +20,10 @@ Contract:
   Within one process, writers also queue on a lock before BEGIN IMMEDIATE: SQLite's own busy
   handler polls with sleeps of up to 100 ms, which under a burst of concurrent writes (a DAG
   app's fan-out) made a write wait far longer than the writes ahead of it took.
+- `memo()`: a dict that lives as long as the transaction open in this context (None outside
+  one), for facts checked under the transaction's locks that stay true until it ends (a lease
+  checked FOR SHARE, a run that exists): several calls applied in one transaction (a batch)
+  check each once. `savepoint()` runs a block that may fail on its own inside the transaction.
 - `single_statement()` (PostgreSQL, outside any `tx()`): a pooled connection in autocommit mode
   for a block that runs exactly one statement. That statement is its own transaction (atomic,
   its row locks held until it ends), without the BEGIN and COMMIT round trips: the broker's
@@ -47,6 +51,7 @@ class Database:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._current: ContextVar[sa.Connection | None] = ContextVar(f"metastore_tx_{id(self)}", default=None)
+        self._memo: ContextVar[dict | None] = ContextVar(f"metastore_memo_{id(self)}", default=None)
         self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
@@ -70,11 +75,23 @@ class Database:
             if write:
                 conn = conn.execution_options(**{WRITE: True})
             with conn.begin():
-                token = self._current.set(conn)
+                token, memo = self._current.set(conn), self._memo.set({})
                 try:
                     yield conn
                 finally:
+                    self._memo.reset(memo)
                     self._current.reset(token)
+
+    def memo(self) -> dict | None:
+        """The open transaction's memo (see the module docstring), None outside a transaction."""
+        return self._memo.get()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[sa.Connection]:
+        """The block in a SAVEPOINT of the open write transaction (one is opened if none is):
+        if it raises, only its own changes are undone and the transaction goes on."""
+        with self.tx(write=True) as conn, conn.begin_nested():
+            yield conn
 
     @contextmanager
     def single_statement(self) -> Iterator[sa.Connection]:

@@ -244,8 +244,12 @@ class MetastoreRegistry(DagMethods, PoolMethods, CommandMethods, TokenMethods, U
         """StaleFencingToken unless `fencing_token` is `dag_id`'s current token and the lease is
         live, or expired without anyone taking it since (its holder could not reach the broker
         for a while: no newer holder can have written, so its writes are still safe to take).
-        Call it inside `transaction()` before the fenced write (it locks the lease row)."""
+        Call it inside `transaction()` before the fenced write (it locks the lease row until the
+        transaction ends: a token that passed stays good in it, so it is checked once there)."""
         in_tx = self.db.in_transaction()
+        memo = self.db.memo()
+        if memo is not None and fencing_token is not None and memo.get(("fence", dag_id)) == fencing_token:
+            return
         with self.db.tx() as conn:
             row = self._lease_row(conn, dag_id, lock="share" if in_tx else None)
         if row is None or row["app_id"] is None:
@@ -255,3 +259,5 @@ class MetastoreRegistry(DagMethods, PoolMethods, CommandMethods, TokenMethods, U
                 f"fencing token {fencing_token} for dag {dag_id!r} is stale: the lease is held by "
                 f"{row['app_id']} with token {row['fencing_token']}"
             )
+        if memo is not None:
+            memo["fence", dag_id] = fencing_token

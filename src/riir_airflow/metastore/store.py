@@ -120,11 +120,16 @@ class MetastoreStore(DataMethods, AssetMethods, DeferralMethods):
         normal exit, rolls back on an exception. Nested calls join the outer transaction."""
         return self.db.transaction()
 
-    @staticmethod
-    def _require_run(conn: sa.Connection, dag_id: str, run_id: str) -> None:
+    def _require_run(self, conn: sa.Connection, dag_id: str, run_id: str) -> None:
+        """KeyError unless the run exists (checked once per transaction: `Database.memo`)."""
+        memo = self.db.memo()
+        if memo is not None and ("run", dag_id, run_id) in memo:
+            return
         r = t.dag_run.c
         if conn.execute(sa.select(1).where(r.dag_id == dag_id, r.run_id == run_id)).first() is None:
             raise KeyError(f"no dag run {dag_id!r} / {run_id!r}")
+        if memo is not None:
+            memo["run", dag_id, run_id] = True
 
     # -- DAG runs -------------------------------------------------------------------------
     def create_dag_run(self, run: DagRunRecord) -> DagRunRecord:

@@ -12,7 +12,9 @@ Contract:
 - Writes carry the fencing tokens of the leases this client holds (`fencing`, filled by
   `acquire_lease`, see `BrokerAppMixin`); the broker refuses a write to a DAG whose lease this
   client does not hold with a current token.
-- `batch(calls)` sends several Store calls in one round trip (in order, each on its own).
+- `batch(calls)` sends several Store calls in one round trip (in order, each on its own);
+  `encode_calls` + `send_batch` do the same in two steps, so calls encoded in one process
+  can be sent from another.
 - Thread- and fork-safe: one keep-alive connection per thread and process (`BrokerConnection`).
 - Needs only the standard library and riir_airflow's own wire models (no server dependency).
 """
@@ -79,22 +81,24 @@ class BrokerStore(BrokerAppMixin):
     def batch(self, calls: Sequence[tuple[str, dict[str, Any]]]) -> list[Any]:
         """Run `(op name, kwargs)` calls in order in one round trip; a list with each call's result
         or, for a call that failed, the exception it would have raised (not raised here)."""
-        ops = [STORE_OPS[name] for name, _ in calls]
-        request = BatchRequest(
-            calls=[
-                BatchCall(op=op.name, args=encode_args(op, (), kw))
-                for op, (_, kw) in zip(ops, calls, strict=True)
-            ],
-            fencing=dict(self.fencing),
-            request_id=uuid.uuid4().hex,
-        )
+        return self.send_batch(self.encode_calls(calls))
+
+    @staticmethod
+    def encode_calls(calls: Sequence[tuple[str, dict[str, Any]]]) -> list[BatchCall]:
+        """`(op name, kwargs)` calls in their wire form: what `send_batch` sends, possibly
+        together with calls encoded elsewhere (a task worker hands its writes to its app so)."""
+        return [BatchCall(op=name, args=encode_args(STORE_OPS[name], (), kw)) for name, kw in calls]
+
+    def send_batch(self, calls: Sequence[BatchCall]) -> list[Any]:
+        """`batch`, for calls already encoded (`encode_calls`)."""
+        request = BatchRequest(calls=list(calls), fencing=dict(self.fencing), request_id=uuid.uuid4().hex)
         answer = self._http.exchange("POST", "/internal/v1/batch", request, BatchResponse)
         outcomes = answer.outcomes if answer is not None else []
         return [
             exception_for(STATUS_OF.get(o.error.type, 500), o.error)
             if o.error is not None
-            else decode(o.result, op.result)
-            for op, o in zip(ops, outcomes, strict=True)
+            else decode(o.result, STORE_OPS[call.op].result)
+            for call, o in zip(calls, outcomes, strict=True)
         ]
 
     # -- other DAGs (store.cross_dag): the broker's apps run the runs triggered here ----------

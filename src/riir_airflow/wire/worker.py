@@ -16,13 +16,15 @@ import datetime
 from dataclasses import dataclass, field
 
 from riir_airflow.store.records import DagRunRecord, TaskInstanceRecord
+from riir_airflow.wire.messages import BatchCall
 
 __all__ = ["Deferral", "TaskRequest", "TaskResult"]
 
 
 @dataclass(slots=True)
 class TaskRequest:
-    """Run one try: `ti` is already marked running with its try number advanced.
+    """Run one try: `ti` is the instance running, its try number advanced; the worker records
+    that (in its first write to the broker, with the try's XComs deleted unless it resumes).
 
     `resume_method` (with `resume_kwargs`, serde text) resumes a deferred task in that method;
     `resume_failure` resumes it only to fail (its trigger failed or timed out: "timeout" or the
@@ -40,7 +42,6 @@ class TaskRequest:
     resume_failure: str | None = None
     reschedule_first: datetime.datetime | None = None
     reschedule_count: int = 0
-    xcoms_cleared: bool = False  # the app deleted the instance's XComs when it marked it running
 
 
 @dataclass(slots=True)
@@ -65,4 +66,8 @@ class TaskResult:
     reschedule_date: datetime.datetime | None = None
     deferral: Deferral | None = None
     end_date: datetime.datetime | None = None
-    recorded: bool = False  # the worker stored the instance's final state (and end_date) itself
+    recorded: bool = False  # `writes` hold the instance's final state (and end_date)
+    # The try's writes the worker did not send itself (its start, XComs, rendered fields, its
+    # end), encoded, in order: the app sends them with other tries' (one round trip for many)
+    # and takes the result in only once they are stored.
+    writes: list[BatchCall] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""Shipping task output to the broker: per-try chunks, batched, in order, kept while it is away.
+"""Shipping task output and tries' writes to the broker: batched, in order, kept while it is away.
 
 Contract of `LogShipper`:
 - `add(ti, text)` (any thread) queues output of try `ti.try_number` of `ti`; a background
@@ -8,6 +8,12 @@ Contract of `LogShipper`:
 - While the broker cannot be reached the chunks stay queued, in order, and go out when it is
   back; the app's log says so once per outage. Above `max_bytes` queued, the oldest chunks
   are replaced by a line saying how much was dropped (memory stays bounded).
+- `commit(calls, done)` (any thread) queues the encoded writes of a finished try (its worker's
+  `TaskResult.writes`) and wakes the thread at once: everything queued meanwhile, from every
+  try and with the output queued before, goes in one round trip (group commit: the more tries
+  end at once, the fewer requests per try). `done(error)` is called once they are stored
+  (`error` None) or refused (the first refusal); while the broker is away they wait, in order,
+  and the thread retries with backoff.
 - `flush()` sends now and returns whether everything went; `close()` flushes and stops.
   `take()` / `give_back()` / `sent()` let a caller put the queued chunks into a batch of its
   own (the app sends a finished try's last output with its state, in one round trip).
@@ -17,14 +23,19 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from riir_airflow.store.records import TaskInstanceRecord
+from riir_airflow.wire.messages import BatchCall
 
 __all__ = ["LogShipper"]
 
 log = logging.getLogger("riir_airflow.app.logs")
 _Key = tuple[str, str, str, int, int]
+_Commit = tuple[list[BatchCall], Callable[[BaseException | None], None]]
+# Tries whose writes go in one request at most (a request body stays well under the broker's limit).
+MAX_COMMITS_PER_BATCH = 128
 
 
 class LogShipper:
@@ -38,6 +49,8 @@ class LogShipper:
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._stop = threading.Event()
+        self._urgent = threading.Event()  # a try's writes wait: send now, not after `interval`
+        self._commits: list[_Commit] = []
         self._outage = False
         self._thread = threading.Thread(target=self._loop, name="log-shipper", daemon=True)
         self._thread.start()
@@ -51,6 +64,11 @@ class LogShipper:
                 _, old = self._pending.pop(0)
                 self._size -= len(old)
                 self._dropped += len(old)
+
+    def commit(self, calls: list[BatchCall], done: Callable[[BaseException | None], None]) -> None:
+        with self._lock:
+            self._commits.append((calls, done))
+        self._urgent.set()
 
     def take(self) -> list[tuple[str, dict[str, Any]]]:
         """Everything queued, as `append_log` calls (one per try), for a caller that sends them
@@ -89,26 +107,47 @@ class LogShipper:
 
     def flush(self) -> bool:
         with self._send_lock:
-            calls = self.take()
-            if not calls:
+            with self._lock:
+                commits = self._commits[:MAX_COMMITS_PER_BATCH]
+                del self._commits[: len(commits)]
+                if self._commits:
+                    self._urgent.set()  # more than one batch waits: go again at once
+            logs = self.take()
+            if not logs and not commits:
                 return True
+            calls = self._store.encode_calls(logs) + [call for writes, _ in commits for call in writes]
             try:
-                outcomes = self._store.batch(calls)
-            except Exception as exc:  # noqa: BLE001 - keep the chunks, try again later
-                self.give_back(calls)
+                outcomes = self._store.send_batch(calls)
+            except Exception as exc:  # noqa: BLE001 - keep everything, try again later
+                self.give_back(logs)
+                with self._lock:
+                    self._commits[:0] = commits
                 if not self._outage:
-                    log.warning("cannot ship task logs, keeping them until the broker answers: %s", exc)
+                    log.warning("cannot reach the broker, keeping task logs and writes until it answers: %s", exc)
                     self._outage = True
                 return False
-            self.sent(calls, outcomes)
+            self.sent(logs, outcomes[: len(logs)])
+            at = len(logs)
+            for writes, done in commits:
+                refused = [o for o in outcomes[at : at + len(writes)] if isinstance(o, Exception)]
+                at += len(writes)
+                done(refused[0] if refused else None)
             return True
 
     def _loop(self) -> None:
         delay = self.interval
-        while not self._stop.wait(delay):
+        while not self._stop.is_set():
+            if self._outage:  # backing off: a try's writes do not hurry the next attempt
+                self._stop.wait(delay)
+            else:
+                self._urgent.wait(delay)
+            self._urgent.clear()
+            if self._stop.is_set():
+                break
             delay = self.interval if self.flush() else min(delay * 2, 5.0)
 
     def close(self) -> None:
         self._stop.set()
+        self._urgent.set()
         self._thread.join(timeout=5)
         self.flush()

@@ -67,8 +67,8 @@ class RunControl:
     broker_url: str
     token: Any  # () -> current token
     fencing: Any  # () -> current fencing tokens
+    logs: Any  # the app's LogShipper: it stores tries' writes, and their output with them
     draining: threading.Event = dataclasses.field(default_factory=threading.Event)
-    logs: Any = None  # the app's LogShipper: a finished try's last output goes with its state
 
 
 class AppRunDriver(DagRunner):
@@ -95,6 +95,9 @@ class AppRunDriver(DagRunner):
         self._recorded_end: datetime.datetime | None = None  # the worker stored the try's end
         self._persist: dict[_Key, Any] = {}  # deferrals to store when they are taken in
         self._resumable: dict[_Key, Any] = {}  # persisted deferrals of the run being loaded
+        # What the store held for an instance when its try was started: until the worker's first
+        # batch lands, finding that there is no change from outside (see `_reload`).
+        self._stored_before: dict[_Key, tuple[TaskInstanceState, int]] = {}
 
     # -- starting tries -------------------------------------------------------------------------
     def _dispatch_order(self, tis: dict[_Key, TaskInstanceRecord], ready: Any) -> list[_Key]:
@@ -138,17 +141,13 @@ class AppRunDriver(DagRunner):
     ) -> None:
         if self.control.draining.is_set():
             return  # a drain starts nothing new; a deferred task stays deferred for the next app
+        if key in tis:
+            self._stored_before[key] = (tis[key].state, tis[key].try_number)
         super()._run_one(run, tis, key, resume)
 
     def _mark_running(self, ti: TaskInstanceRecord, resume: tuple[str, dict[str, Any]] | None) -> None:
-        """One round trip: the instance is running, and (a new try) its XComs are gone."""
-        calls: list[tuple[str, dict[str, Any]]] = [("put_task_instances", {"records": [ti]})]
-        if resume is None:
-            calls.append(("delete_xcoms", {"dag_id": ti.dag_id, "run_id": ti.run_id,
-                                           "task_id": ti.task_id, "map_index": ti.map_index}))  # fmt: skip
-        for outcome in self.store.batch(calls):
-            if isinstance(outcome, Exception):
-                raise outcome
+        """Nothing here: the worker records the start (and deletes a new try's XComs) in the
+        batch it sends first, so a short try costs one round trip from start to end."""
 
     def _execute(
         self,
@@ -168,7 +167,6 @@ class AppRunDriver(DagRunner):
             broker_url=self.control.broker_url,
             token=self.control.token(),
             fencing=dict(self.control.fencing()),
-            xcoms_cleared=resume is None,
         )
         if resume is not None and resume[0] == "__fail__":
             error = resume[1]["error"]
@@ -185,7 +183,27 @@ class AppRunDriver(DagRunner):
         if self.control.draining.is_set():  # the drain began while this try was being started
             self._result(run, tis, key, TaskResult(request.request_id, "failed", error=f"{WORKER_LOST}: drain"))
             return
-        self.executor.submit(request, lambda result: self.events.put(("result", key, result)), hard_timeout=hard)
+        self.executor.submit(request, lambda result: self._stored_then_taken(key, request, result), hard_timeout=hard)
+
+    def _stored_then_taken(self, key: _Key, request: TaskRequest, result: TaskResult) -> None:
+        """(Executor thread) The worker's unsent writes go to the broker with other tries' (the
+        log shipper's group commit); the result is taken in once they are stored. Writes that
+        are refused make the try a failed one (up for retry or failed per its retries)."""
+        if not result.writes:
+            self.events.put(("result", key, result))
+            return
+
+        def stored(error: BaseException | None) -> None:
+            answer = result
+            if error is not None:
+                log.error("Task %s: what the try wrote could not be stored: %s", key, error)
+                task = self.dag.task_dict[key[0]]
+                ti = request.ti
+                state = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
+                answer = TaskResult(request.request_id, state.value, error=f"{type(error).__name__}: {error}")
+            self.events.put(("result", key, answer))
+
+        self.control.logs.commit(result.writes, stored)
 
     def _deferral_record(self, ti: TaskInstanceRecord, d: Any) -> Any:
         from riir_airflow.store.records import DeferralRecord
@@ -325,6 +343,7 @@ class AppRunDriver(DagRunner):
     ) -> None:
         if self.in_flight.get(key) == result.request_id:
             del self.in_flight[key]
+            self._stored_before.pop(key, None)
         if result.request_id in self._ignored:
             self._ignored.discard(result.request_id)
             if key in tis:
@@ -381,16 +400,16 @@ class AppRunDriver(DagRunner):
             self.store.put_task_instances([tis[key]])
 
     def _save_outcome(self, key: _Key, outcome: TryOutcome, changed: list[TaskInstanceRecord]) -> None:
-        """At most one round trip for a try's end: whatever the worker did not record itself, with
-        the output read so far. When the worker recorded everything (a plain success) nothing is
-        sent here: the output follows within the shipper's interval, and a run's logs are all
+        """At most one round trip for a try's end: whatever the try's own writes (stored before
+        its result was taken in) did not hold, with the output read so far. When they held
+        everything (a plain success) nothing is sent here: the output follows within the shipper's interval, and a run's logs are all
         delivered before its own end is recorded (`_finish`)."""
         if self._recorded_end is not None and changed and changed[0].state is outcome.state:
             changed[0].end_date = self._recorded_end  # as the worker stored it: nothing to write
             changed = changed[1:]
             if not changed:
                 return  # its last output follows with the shipper's next batch (or the run's end)
-        logs = self.control.logs.take() if self.control.logs is not None else []
+        logs = self.control.logs.take()
         calls = [*logs, *([("put_task_instances", {"records": changed})] if changed else [])]
         if not calls:
             return
@@ -407,8 +426,7 @@ class AppRunDriver(DagRunner):
                 raise answer
 
     def _finish(self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord], state: Any, reason: str) -> DagRunRecord:
-        if self.control.logs is not None:
-            self.control.logs.flush()
+        self.control.logs.flush()
         return super()._finish(run, tis, state, reason)
 
     def _reload(self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord]) -> None:
@@ -423,8 +441,10 @@ class AppRunDriver(DagRunner):
         for stored in self.store.get_task_instances(run.dag_id, run.run_id):
             key = stored.key
             current = tis.get(key)
+            if key in self.in_flight and (stored.state, stored.try_number) == self._stored_before.get(key):
+                continue  # its try started and has not said so yet: nothing changed from outside
             if key in self.in_flight and stored.state is not _S.RUNNING:
-                self._stop_try(run, key)
+                self._stop_try(run, key)  # changed from outside: the try no longer counts
             if key in self._deferred and stored.state is not _S.DEFERRED:
                 self._deferred.pop(key, None)
                 self.trigger_loop.cancel((run.run_id, key))
@@ -435,6 +455,7 @@ class AppRunDriver(DagRunner):
             del tis[key]
 
     def _stop_try(self, run: DagRunRecord, key: _Key) -> None:
+        self._stored_before.pop(key, None)
         request_id = self.in_flight.pop(key, None)
         if request_id is not None:
             self._ignored.add(request_id)

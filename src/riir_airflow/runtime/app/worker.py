@@ -9,9 +9,11 @@ broker in batches while the task runs; so the store's own `append_log` is not us
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 from riir_airflow.store.broker_client import BrokerStore
@@ -25,34 +27,80 @@ __all__ = ["WorkerStore", "run_request", "warm_up"]
 
 # A worker waits out a broker outage rather than failing the task: about ten minutes of retries.
 WORKER_BROKER_RETRIES = 130
+# How long a try's held-back writes (its start, first of all) may wait for the batch that ends
+# it: a try still running then is shown running in the store at most this late.
+HOLD_BACK_SECONDS = 0.2
 _RECORDED_HERE = {"success", "failed", "skipped"}
 
 
 class WorkerStore(BrokerStore):
     """The broker store of one task worker. Logs go to stderr (the app ships them), not here.
-    The try's own writes (rendered fields, XComs, its final state) are held back and sent as
-    one batch: before the worker reads anything (so it reads its own writes) and at its end;
-    a no-op task then costs the broker one round trip."""
+
+    The try's own writes (its start, rendered fields, XComs, its final state) are held back and
+    sent in order as one batch: before the worker reads anything (so it reads its own writes)
+    and at the latest `hold_back` seconds after the first was held (so a try that runs longer
+    shows as running while it runs). What is still held at the end is `take_held()`: the app
+    sends it with other tries' writes, so a no-op task costs the broker no round trip of its
+    own. A failed flush keeps nothing back: the caller decides the try's fate.
+    """
 
     HELD_BACK = frozenset({"set_rendered_fields", "set_xcom", "delete_xcoms", "put_task_instances"})
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, hold_back: float = HOLD_BACK_SECONDS, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._held: list[tuple[str, dict[str, Any]]] = []
+        self._hold_back = hold_back
+        self._lock = threading.RLock()  # the timer's flush and the task's calls share one connection
+        self._timer: threading.Timer | None = None
+        self.flush_error: BaseException | None = None  # what the timer's flush failed with
 
     def append_log(self, *args: Any, **kwargs: Any) -> None:
         return None
 
     def _call(self, op_name: str, /, *args: Any, **kwargs: Any) -> Any:
-        if op_name in self.HELD_BACK and not args:
-            self._held.append((op_name, kwargs))
-            return None
-        self.flush()
-        return super()._call(op_name, *args, **kwargs)
+        with self._lock:
+            if op_name in self.HELD_BACK and not args:
+                self._held.append((op_name, kwargs))
+                if self._timer is None:
+                    self._timer = threading.Timer(self._hold_back, self._flush_late)
+                    self._timer.daemon = True
+                    self._timer.start()
+                return None
+            self.flush()
+            return super()._call(op_name, *args, **kwargs)
 
     def flush(self) -> None:
-        """Send the held-back writes in order; the first that failed is raised."""
+        """Send the held-back writes in order; the first that failed (here or in the timer's
+        flush) is raised."""
+        with self._lock:
+            self._send(self._take())
+
+    def take_held(self) -> list[Any]:
+        """The writes still held back, encoded (`BatchCall`s), no longer held; raises what the
+        timer's flush failed with."""
+        with self._lock:
+            return self.encode_calls(self._take())
+
+    def _take(self) -> list[tuple[str, dict[str, Any]]]:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        error, self.flush_error = self.flush_error, None
+        if error is not None:
+            raise error
         held, self._held = self._held, []
+        return held
+
+    def _flush_late(self) -> None:
+        with self._lock:
+            self._timer = None
+            held, self._held = self._held, []
+            try:
+                self._send(held)
+            except Exception as exc:  # noqa: BLE001 - raised by the try's next flush
+                self.flush_error = exc
+
+    def _send(self, held: list[tuple[str, dict[str, Any]]]) -> None:
         if held:
             for outcome in self.batch(held):
                 if isinstance(outcome, Exception):
@@ -159,21 +207,19 @@ def run_request(dags: dict[str, DAG], data: bytes) -> bytes:
             logging.getLogger("riir_airflow.task").error("Cannot build %s[%s]: %r", ti.task_id, ti.map_index, exc)
             state = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
             return dump(TaskResult(request.request_id, state.value, error=repr(exc)))
+    store.put_task_instances([dataclasses.replace(ti)])  # the try starts: held back with the rest
     reschedule = (
         (request.reschedule_first, request.reschedule_count) if request.reschedule_first is not None else None
     )
-    outcome = run_try(
-        task, ti, run, store, clock, reschedule=reschedule, resume=_resume(request),
-        clear_xcoms=not request.xcoms_cleared,
-    )  # fmt: skip
+    outcome = run_try(task, ti, run, store, clock, reschedule=reschedule, resume=_resume(request))
     recorded = outcome.state.value in _RECORDED_HERE
     if recorded:
-        # Recorded before the app hears of it: if the app dies now, a restarted one finds the
-        # try's real end (a success is never run twice), not a zombie.
+        # In the writes the app stores before it acts on the result: a restarted app finds the
+        # try's real end once it was taken in (a success is never run twice), not a zombie.
         ti.state, ti.end_date = outcome.state, clock.now()
         store.put_task_instances([ti])
     try:
-        store.flush()
+        writes = store.take_held()
     except Exception as exc:  # noqa: BLE001 - what the try wrote did not all arrive: it failed
         logging.getLogger("riir_airflow.task").error("Could not record what the try wrote: %r", exc)
         state = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
@@ -185,6 +231,7 @@ def run_request(dags: dict[str, DAG], data: bytes) -> bytes:
         skip_downstream=list(outcome.skip_downstream),
         end_date=ti.end_date if recorded else None,
         recorded=recorded,
+        writes=writes,
     )
     if outcome.state is TaskInstanceState.UP_FOR_RESCHEDULE:
         result.reschedule_date = getattr(outcome.error, "reschedule_date", None)
