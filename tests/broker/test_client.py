@@ -100,6 +100,44 @@ def test_batch_writes_of_an_app_are_fenced_per_call(sqlite_broker: Broker) -> No
     assert app.batch([("create_dag_run", {"run": _run()})]) == [_run()]
 
 
+def test_a_failing_call_in_an_app_batch_undoes_only_its_own_changes(broker: Broker) -> None:
+    """A batch is one transaction with a savepoint per call (PostgreSQL would otherwise abort
+    the whole transaction at the first failing statement)."""
+    app = broker.client(broker.app_token("dag_a"))
+    app.register([SerializedDag("dag_a", "/a.py")], code_hash="h")
+    app.acquire_lease("dag_a")
+    ti = TaskInstanceRecord("dag_a", "r1", "t", state=TaskInstanceState.SUCCESS, try_number=1)
+    results = app.batch(
+        [
+            ("create_dag_run", {"run": _run()}),
+            ("create_dag_run", {"run": _run()}),
+            ("put_task_instances", {"records": [ti]}),
+            ("update_dag_run", {"dag_id": "dag_a", "run_id": "missing", "state": DagRunState.FAILED}),
+            ("set_rendered_fields", {"dag_id": "dag_a", "run_id": "r1", "task_id": "t", "map_index": -1,
+                                     "fields": {"x": "1"}}),
+        ]
+    )  # fmt: skip
+    assert isinstance(results[1], DagRunAlreadyExists) and isinstance(results[3], KeyError)
+    assert broker.client().get_dag_run("dag_a", "r1") is not None
+    assert broker.client().get_task_instance("dag_a", "r1", "t").state is TaskInstanceState.SUCCESS
+    assert broker.client().get_rendered_fields("dag_a", "r1", "t", -1) == {"x": "1"}
+
+
+def test_an_app_batch_with_a_stale_token_writes_nothing(broker: Broker) -> None:
+    from riir_airflow.wire.errors import StaleFencingToken
+
+    app = broker.client(broker.app_token("dag_a"))
+    app.register([SerializedDag("dag_a", "/a.py")], code_hash="h")
+    app.acquire_lease("dag_a")
+    app.create_dag_run(_run())
+    app.fencing = {"dag_a": app.fencing["dag_a"] + 1}
+    ti = TaskInstanceRecord("dag_a", "r1", "t", state=TaskInstanceState.SUCCESS, try_number=1)
+    results = app.batch([("put_task_instances", {"records": [ti]}), ("create_dag_run", {"run": _run("r2")})])
+    assert all(isinstance(result, StaleFencingToken) for result in results)
+    assert broker.client().get_task_instance("dag_a", "r1", "t") is None
+    assert broker.client().get_dag_run("dag_a", "r2") is None
+
+
 def test_a_connection_the_broker_dropped_is_replaced_transparently(sqlite_broker: Broker) -> None:
     client = sqlite_broker.client()
     client.set_variable(VariableRecord("k", "v"))
