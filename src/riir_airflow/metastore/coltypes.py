@@ -103,6 +103,12 @@ def _insert(conn: sa.Connection, table: sa.Table) -> Any:
     raise NotImplementedError(f"the metastore supports postgresql and sqlite, not {dialect}")
 
 
+# Upsert statements, built once per (dialect, table, columns, key): building one costs more than
+# running it (ON CONFLICT's `excluded` alias proxies every column anew), and the broker runs
+# several per task try (bench/broker_load.py, app_latency.py). Statements are immutable: shared.
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
 def upsert(
     conn: sa.Connection,
     table: sa.Table,
@@ -111,17 +117,23 @@ def upsert(
 ) -> None:
     """Insert each row, or update every non-key column of the row with the same `key` (which must
     be a primary key or unique constraint). Rows apply in order; give no two rows the same key in
-    one call (PostgreSQL refuses to update a row twice in one statement)."""
+    one call (PostgreSQL refuses to update a row twice in one statement). Rows of one call have
+    the same columns."""
     many = not isinstance(rows, Mapping)
     if many and not rows:
         return
-    sample = rows[0] if many else rows
-    stmt = _insert(conn, table)
-    updates = {col: stmt.excluded[col] for col in sample if col not in key}
-    if updates:
-        stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=updates)
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
+    columns = tuple(rows[0] if many else rows)
+    cache_key = (conn.dialect.name, table.name, columns, tuple(key))
+    stmt = _UPSERTS.get(cache_key)
+    if stmt is None:
+        insert = _insert(conn, table)
+        updates = {col: insert.excluded[col] for col in columns if col not in key}
+        stmt = (
+            insert.on_conflict_do_update(index_elements=list(key), set_=updates)
+            if updates
+            else insert.on_conflict_do_nothing(index_elements=list(key))
+        )
+        _UPSERTS[cache_key] = stmt
     conn.execute(stmt, list(rows) if many else dict(rows))
 
 

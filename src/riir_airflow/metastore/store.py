@@ -41,7 +41,7 @@ from riir_airflow.metastore.codec import (
     ti_where,
     xcom_from_row,
 )
-from riir_airflow.metastore.coltypes import _insert, to_utc, upsert, utc_now
+from riir_airflow.metastore.coltypes import to_utc, upsert, utc_now
 from riir_airflow.metastore.crypto import SecretCipher, cipher_from_config
 from riir_airflow.metastore.database import Database
 from riir_airflow.metastore.engine import create_engine
@@ -58,33 +58,6 @@ from riir_airflow.store.records import (
 )
 
 __all__ = ["MetastoreStore"]
-
-# Task-instance upserts, built once per (dialect, table, columns, key): building one costs more
-# than running it (ON CONFLICT's `excluded` alias proxies every column anew), and the broker
-# runs one per state update (bench/broker_load.py). Statements are immutable: safe to share.
-_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
-
-
-def _upsert_many(
-    conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], key: tuple[str, ...]
-) -> None:
-    """`coltypes.upsert` of rows that all have the same columns, with a cached statement."""
-    if not rows:
-        return
-    columns = tuple(rows[0])
-    cache_key = (conn.dialect.name, table.name, columns, key)
-    stmt = _UPSERTS.get(cache_key)
-    if stmt is None:
-        insert = _insert(conn, table)
-        updates = {col: insert.excluded[col] for col in columns if col not in key}
-        stmt = (
-            insert.on_conflict_do_update(index_elements=list(key), set_=updates)
-            if updates
-            else insert.on_conflict_do_nothing(index_elements=list(key))
-        )
-        _UPSERTS[cache_key] = stmt
-    conn.execute(stmt, rows)
-
 
 class MetastoreStore(DataMethods, AssetMethods, DeferralMethods):
     """The `Store` over a SQLAlchemy engine; see the module docstring for the contract."""
@@ -271,8 +244,8 @@ class MetastoreStore(DataMethods, AssetMethods, DeferralMethods):
         with self._tx(write=True) as conn:
             for dag_id, run_id in {key[:2] for key in current}:
                 self._require_run(conn, dag_id, run_id)
-            _upsert_many(conn, t.task_instance, list(current.values()), tuple(TI_KEY))
-            _upsert_many(conn, t.task_instance_history, list(history.values()), (*TI_KEY, "try_number"))
+            upsert(conn, t.task_instance, list(current.values()), TI_KEY)
+            upsert(conn, t.task_instance_history, list(history.values()), (*TI_KEY, "try_number"))
 
     def fenced_write(
         self, op: str, kwargs: dict[str, Any], fencing: dict[str, int | None], now: datetime.datetime

@@ -46,6 +46,15 @@ def test_a_worker_holds_its_writes_back_and_hands_them_over_encoded_in_order() -
     assert store.sent == [] and store.take_held() == []
 
 
+def test_a_held_start_the_tries_end_replaces_is_not_handed_over() -> None:
+    store = _RecordingWorkerStore(hold_back=60)
+    store.put_task_instances([_ti()])
+    store.delete_xcoms("d", "r", "t", -1)
+    store.put_task_instances([_ti()])
+    held = store.take_held()
+    assert [call.op for call in held] == ["delete_xcoms", "put_task_instances"]
+
+
 def test_held_writes_of_a_try_that_runs_on_reach_the_broker_after_the_hold_back() -> None:
     store = _RecordingWorkerStore(hold_back=0.01)
     store.put_task_instances([_ti()])
@@ -79,7 +88,11 @@ class _FakeBroker:
 
 
 def _writes(task_id: str) -> list[BatchCall]:
-    return BrokerStore.encode_calls([("put_task_instances", {"records": [_ti(task_id)]})])
+    """A try's writes as its worker hands them over: its XComs cleared, then its end."""
+    return BrokerStore.encode_calls(
+        [("delete_xcoms", {"dag_id": "d", "run_id": "r", "task_id": task_id, "map_index": -1}),
+         ("put_task_instances", {"records": [_ti(task_id)]})]
+    )  # fmt: skip
 
 
 def test_the_writes_of_tries_that_end_together_go_in_one_round_trip_after_their_output() -> None:
@@ -91,7 +104,8 @@ def test_the_writes_of_tries_that_end_together_go_in_one_round_trip_after_their_
     shipper.commit(_writes("a"), lambda error: done.setdefault("a", error))
     shipper.commit(_writes("b"), lambda error: done.setdefault("b", error))
     assert shipper.flush()
-    assert broker.batches == [["append_log", "put_task_instances", "put_task_instances"]]
+    # Each try's end stays after its other writes; all the ends go in one upsert.
+    assert broker.batches == [["append_log", "delete_xcoms", "delete_xcoms", "put_task_instances"]]
     assert done == {"a": None, "b": None}
 
 
@@ -99,7 +113,7 @@ def test_a_refused_write_fails_only_its_own_try() -> None:
     broker = _FakeBroker()
     shipper = LogShipper(broker, interval=60)
     shipper._stop.set()
-    broker.refuse = {1}
+    broker.refuse = {1}  # b's delete_xcoms
     done: dict[str, Any] = {}
     shipper.commit(_writes("a"), lambda error: done.setdefault("a", error))
     shipper.commit(_writes("b"), lambda error: done.setdefault("b", error))
@@ -118,7 +132,7 @@ def test_writes_wait_in_order_while_the_broker_is_away() -> None:
     shipper.commit(_writes("b"), lambda error: done.append("b"))
     broker.down = False
     assert shipper.flush()
-    assert done == ["a", "b"] and broker.batches == [["put_task_instances", "put_task_instances"]]
+    assert done == ["a", "b"] and broker.batches == [["delete_xcoms", "delete_xcoms", "put_task_instances"]]
 
 
 def test_a_commit_wakes_the_shipper_at_once_not_after_its_interval() -> None:

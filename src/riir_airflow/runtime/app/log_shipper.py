@@ -38,6 +38,30 @@ _Commit = tuple[list[BatchCall], Callable[[BaseException | None], None]]
 MAX_COMMITS_PER_BATCH = 128
 
 
+def _group_commits(
+    head: list[BatchCall], commits: list[_Commit]
+) -> tuple[list[BatchCall], list[tuple[int, int, int | None]]]:
+    """One batch: `head` (log chunks), then each try's writes in its own order except its last
+    task-instance write (its end), which goes with every other try's in one call at the end:
+    it stays after the try's other writes, and the broker upserts all the ends at once. Also,
+    per commit, (first position, count, position of the call holding its end or None)."""
+    calls = list(head)
+    spans: list[tuple[int, int, int | None]] = []
+    ends: list[Any] = []
+    for writes, _ in commits:
+        body = writes
+        has_end = bool(writes) and writes[-1].op == "put_task_instances"
+        if has_end:
+            ends.extend(writes[-1].args["records"])
+            body = writes[:-1]
+        spans.append((len(calls), len(body), has_end))
+        calls.extend(body)
+    ends_at = len(calls) if ends else None
+    if ends:
+        calls.append(BatchCall(op="put_task_instances", args={"records": ends}))
+    return calls, [(at, count, ends_at if has_end else None) for at, count, has_end in spans]
+
+
 class LogShipper:
     def __init__(self, store: Any, *, interval: float = 0.25, max_bytes: int = 64 * 1024 * 1024) -> None:
         self._store = store
@@ -115,7 +139,8 @@ class LogShipper:
             logs = self.take()
             if not logs and not commits:
                 return True
-            calls = self._store.encode_calls(logs) + [call for writes, _ in commits for call in writes]
+            logs_calls = self._store.encode_calls(logs)
+            calls, spans = _group_commits(logs_calls, commits)
             try:
                 outcomes = self._store.send_batch(calls)
             except Exception as exc:  # noqa: BLE001 - keep everything, try again later
@@ -127,10 +152,9 @@ class LogShipper:
                     self._outage = True
                 return False
             self.sent(logs, outcomes[: len(logs)])
-            at = len(logs)
-            for writes, done in commits:
-                refused = [o for o in outcomes[at : at + len(writes)] if isinstance(o, Exception)]
-                at += len(writes)
+            for (_, done), (at, count, ends_at) in zip(commits, spans, strict=True):
+                mine = outcomes[at : at + count] + ([outcomes[ends_at]] if ends_at is not None else [])
+                refused = [o for o in mine if isinstance(o, Exception)]
                 done(refused[0] if refused else None)
             return True
 

@@ -77,9 +77,10 @@ class WorkerStore(BrokerStore):
 
     def take_held(self) -> list[Any]:
         """The writes still held back, encoded (`BatchCall`s), no longer held; raises what the
-        timer's flush failed with."""
+        timer's flush failed with. A task-instance record a later held write replaces (the
+        try's start, by its end) is left out: the store would only overwrite it."""
         with self._lock:
-            return self.encode_calls(self._take())
+            return self.encode_calls(_without_replaced(self._take()))
 
     def _take(self) -> list[tuple[str, dict[str, Any]]]:
         if self._timer is not None:
@@ -105,6 +106,20 @@ class WorkerStore(BrokerStore):
             for outcome in self.batch(held):
                 if isinstance(outcome, Exception):
                     raise outcome
+
+
+def _without_replaced(held: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    later: set[tuple[str, str, str, int]] = set()
+    kept: list[tuple[str, dict[str, Any]]] = []
+    for name, kwargs in reversed(held):
+        if name == "put_task_instances":
+            records = [r for r in kwargs["records"] if (r.dag_id, r.run_id, *r.key) not in later]
+            later.update((r.dag_id, r.run_id, *r.key) for r in kwargs["records"])
+            if not records:
+                continue
+            kwargs = {**kwargs, "records": records}
+        kept.append((name, kwargs))
+    return kept[::-1]
 
 
 class _RedactingFormatter(logging.Formatter):
