@@ -11,7 +11,7 @@ Contract:
   `limit`/`offset`). Entities: "dag", "dag_run", "task_instance", "ti_history", "xcom",
   "event_log", "import_error", "dag_version", "variable", "connection", "pool", "asset",
   "asset_event", "asset_queue" (asset_dag_run_queue rows joined to their asset by uri and to
-  their DAG); `ENTITIES[name].fields` are the names conditions
+  their DAG), "asset_alias"; `ENTITIES[name].fields` are the names conditions
   and ordering may use (anything else -> KeyError, which the API answers with 400).
 - A condition is `(field, op, value)`: op is one of `eq`, `ne`, `in`, `not_in`, `gt`, `gte`,
   `lt`, `lte`, `pattern` (Airflow's `*_pattern`: case-insensitive substring with `%`/`_`
@@ -187,7 +187,9 @@ def _asset_entities() -> dict[str, Entity]:
         {"dag_id": q.dag_id, "asset_id": a.id, "created_at": q.created_at, "asset_key": q.asset_key},
         (q.dag_id, a.id),
     )  # fmt: skip
-    return {"asset": asset, "asset_event": asset_event, "asset_queue": queue}
+    al = t.asset_alias.c
+    alias = Entity(sa.select(t.asset_alias), {"id": al.id, "name": al.name, "group": al.alias_group}, (al.id,))
+    return {"asset": asset, "asset_event": asset_event, "asset_queue": queue, "asset_alias": alias}
 
 
 ENTITIES = _entities()
@@ -377,6 +379,14 @@ class ApiQueries:
         s = t.asset_dag_schedule.c
         with self.db.tx() as conn:
             return [(d, c) for d, c in conn.execute(sa.select(s.dag_id, s.condition).order_by(s.dag_id))]
+
+    def producing_dag_ids(self, asset_id: int, limit: int = 2) -> list[str]:
+        """Up to `limit` ids (sorted) of the registered DAGs with a task whose outlets name the
+        asset (`task_outlet_asset_reference`)."""
+        r = t.task_outlet_asset_reference.c
+        query = sa.select(r.dag_id).where(r.asset_id == _clamp(asset_id)).distinct().order_by(r.dag_id).limit(limit)
+        with self.db.tx() as conn:
+            return list(conn.execute(query).scalars())
 
     def pool_stats(self, pools: Sequence[str]) -> dict[str, dict[str, int]]:
         """Per pool: `granted` (slots held, riir's truth for how full it is) and the number of task

@@ -4,7 +4,8 @@ Contract:
 - `sync_dags(dags, code_hash=..., app_id=..., now=...)` (called when an app registers) upserts a
   `dag` row per `wire.messages.SerializedDag` and records a code version: a new `dag_version`
   (version_number = previous + 1) when the DAG's code hash or its serialized structure differs
-  from its newest version, else the newest version is kept. New runs are stamped with the newest
+  from its newest version, else the newest version is kept; the assets its tasks produce (their
+  outlets) replace its `task_outlet_asset_reference` rows. New runs are stamped with the newest
   version (`MetastoreStore.create_dag_run`), so every run records which code it ran.
 - A new DAG starts paused as `is_paused_upon_creation` says, or else as `[core]
   dags_are_paused_at_creation` (Airflow's rule); re-registering never changes the pause state.
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 from riir_airflow.metastore import tables as t
 from riir_airflow.metastore.coltypes import to_utc, upsert, utc_now
 from riir_airflow.metastore.database import Database
+from riir_airflow.metastore.store_assets import sync_task_outlets
 from riir_airflow.wire.codec import decode, encode
 from riir_airflow.wire.messages import ImportErrorReport, SerializedDag
 
@@ -142,6 +144,7 @@ class DagMethods:
                            "serialized_dag": serialized, "app_id": app_id, "created_at": now}  # fmt: skip
                     new_id = conn.execute(t.dag_version.insert().values(new)).inserted_primary_key[0]
                     newest = {**new, "id": new_id}
+                sync_task_outlets(conn, dag.dag_id, {task.task_id: task.outlets for task in dag.tasks}, now)
                 versions.append(_version(newest))
             filelocs = sorted({dag.fileloc for dag in dags if dag.fileloc})
             if filelocs:
@@ -206,7 +209,8 @@ class DagMethods:
         """Remove the DAG's metadata (see the module docstring); the number of runs deleted."""
         with self.db.tx(write=True) as conn:
             runs = conn.execute(t.dag_run.delete().where(t.dag_run.c.dag_id == dag_id)).rowcount
-            for table in (t.dag, t.app_dag, t.asset_dag_schedule, t.asset_dag_run_queue, t.app_command):
+            for table in (t.task_outlet_asset_reference, t.dag, t.app_dag, t.asset_dag_schedule,
+                          t.asset_dag_run_queue, t.app_command):
                 conn.execute(table.delete().where(table.c.dag_id == dag_id))
             # The lease row stays (released): its fencing token must keep growing if the dag_id
             # comes back, so a write from an app of the retired DAG can never pass the fence.

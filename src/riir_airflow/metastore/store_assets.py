@@ -11,7 +11,9 @@ every matching event since then, and may link them to the run as its triggering 
 Each event also makes sure its asset exists in `asset` (name, uri), and so does registering a
 DAG's schedule for the assets its condition names (as Airflow's DAG parsing does), so the
 broker's asset views list every asset a DAG waits on or that ever had an event; the aliases an event came through are rows of
-`asset_event_alias`, kept in emission order.
+`asset_event_alias`, kept in emission order. Every alias a schedule, a registered task's outlets
+or an event names gets an `asset_alias` row (its id is the REST API's), and registering a DAG
+records which asset each of its tasks produces (`sync_task_outlets`, making sure the asset exists).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -29,7 +32,7 @@ from riir_airflow.metastore.codec import event_from_row, event_values
 from riir_airflow.metastore.coltypes import insert_ignore, to_utc, upsert, utc_now
 from riir_airflow.store.records import AssetEventRecord
 
-__all__ = ["AssetMethods"]
+__all__ = ["AssetMethods", "ensure_aliases", "ensure_assets", "sync_task_outlets"]
 
 
 @functools.lru_cache(maxsize=256)
@@ -44,6 +47,50 @@ def _condition(text: str) -> tuple[Any, frozenset[str]]:
     keys = {status_key(a) for a in condition.iter_assets()}
     keys |= {status_key(a) for a in condition.iter_asset_aliases()}
     return condition, frozenset(keys)
+
+
+def ensure_assets(conn: sa.Connection, assets: Iterable[Any], now: datetime.datetime) -> None:
+    """Make sure an `asset` row exists for each `sdk.assets.Asset` (by name and uri; an existing
+    row is left as it is)."""
+    rows = {(a.name, a.uri): {"name": a.name, "uri": a.uri, "asset_group": a.group, "extra": {}, "created_at": now}
+            for a in assets}  # fmt: skip
+    insert_ignore(conn, t.asset, list(rows.values()), ("name", "uri"))
+
+
+def ensure_aliases(conn: sa.Connection, aliases: Iterable[tuple[str, str]]) -> None:
+    """Make sure an `asset_alias` row exists for each (name, group); an alias keeps the id and
+    group of its first row, so its id is stable for the REST API."""
+    rows = {name: {"name": name, "alias_group": group} for name, group in aliases}
+    insert_ignore(conn, t.asset_alias, list(rows.values()), ("name",))
+
+
+def sync_task_outlets(conn: sa.Connection, dag_id: str, outlets: Mapping[str, str | None],
+                      now: datetime.datetime) -> None:  # fmt: skip
+    """Replace the DAG's `task_outlet_asset_reference` rows by `outlets` (task_id -> the task's
+    outlets as `condition_to_json` text, None for none), making sure each named asset and alias
+    exists; a text that is no condition is skipped (the task produces nothing known)."""
+    r = t.task_outlet_asset_reference.c
+    conn.execute(t.task_outlet_asset_reference.delete().where(r.dag_id == dag_id))
+    produced: dict[str, list[Any]] = {}
+    for task_id, text in outlets.items():
+        try:
+            condition = _condition(text)[0] if text else None
+        except ValueError:
+            continue
+        if condition is not None:
+            produced[task_id] = list(condition.iter_assets())
+            ensure_aliases(conn, ((a.name, a.group) for a in condition.iter_asset_aliases()))
+    ensure_assets(conn, (a for assets in produced.values() for a in assets), now)
+    a = t.asset.c
+    refs = {
+        (task_id, asset.name, asset.uri) for task_id, assets in produced.items() for asset in assets
+    }
+    rows = [
+        {"asset_id": conn.execute(sa.select(a.id).where(a.name == name, a.uri == uri)).scalar_one(),
+         "dag_id": dag_id, "task_id": task_id}
+        for task_id, name, uri in sorted(refs)
+    ]  # fmt: skip
+    insert_ignore(conn, t.task_outlet_asset_reference, rows)
 
 
 def _event_keys(event: AssetEventRecord) -> set[str]:
@@ -114,6 +161,7 @@ class AssetMethods:
             result = conn.execute(t.asset_event.insert().values(**values, asset_id=asset_id))
             event_id = result.inserted_primary_key[0]
             if aliases:
+                ensure_aliases(conn, ((name, "asset") for name in aliases))
                 conn.execute(
                     t.asset_event_alias.insert(),
                     [{"event_id": event_id, "position": i, "alias_name": n} for i, n in enumerate(aliases)],
@@ -184,16 +232,8 @@ class AssetMethods:
                 return
             upsert(conn, t.asset_dag_schedule, {"dag_id": dag_id, "condition": condition_json}, ("dag_id",))
             condition = _condition(condition_json)[0]  # type: ignore[arg-type]
-            now = utc_now()
-            for asset in condition.iter_assets():
-                row = {
-                    "name": asset.name,
-                    "uri": asset.uri,
-                    "asset_group": asset.group,
-                    "extra": {},
-                    "created_at": now,
-                }
-                insert_ignore(conn, t.asset, row, ("name", "uri"))
+            ensure_assets(conn, condition.iter_assets(), utc_now())
+            ensure_aliases(conn, ((alias.name, alias.group) for alias in condition.iter_asset_aliases()))
             conn.execute(
                 t.asset_dag_run_queue.delete().where(q.dag_id == dag_id, q.asset_key.not_in(sorted(keys)))
             )

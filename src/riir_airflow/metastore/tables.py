@@ -23,11 +23,11 @@ import sqlalchemy as sa
 from riir_airflow.metastore.coltypes import BigId, IdText, JsonText, UtcDateTime
 
 __all__ = [
-    "api_token", "app", "app_command", "app_dag", "asset", "asset_dag_run_queue", "asset_dag_schedule",
-    "asset_event", "asset_event_alias", "audit_log", "backfill", "backfill_dag_run", "connection", "dag",
+    "api_token", "app", "app_command", "app_dag", "asset", "asset_alias", "asset_dag_run_queue",
+    "asset_dag_schedule", "asset_event", "asset_event_alias", "audit_log", "backfill", "backfill_dag_run", "connection", "dag",
     "dag_lease", "dag_run", "dag_run_asset_event", "dag_version", "import_error", "metadata", "pool_slot",
     "rendered_fields", "slot_pool", "task_deferral", "task_instance", "task_instance_history", "task_log",
-    "users", "variable", "xcom",
+    "task_outlet_asset_reference", "users", "variable", "xcom",
 ]  # fmt: skip
 
 # Deterministic constraint names, so migrations can refer to them on both databases.
@@ -316,6 +316,24 @@ asset_event_alias = sa.Table(
     sa.Column("position", sa.Integer, primary_key=True),
     sa.Column("alias_name", sa.Text, nullable=False),
     sa.Index(None, "alias_name", "event_id"),
+)
+
+asset_alias = sa.Table(  # every alias a registered DAG or an event named; ids for the REST API
+    "asset_alias",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("alias_group", sa.Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+task_outlet_asset_reference = sa.Table(  # the assets a registered DAG's tasks produce (outlets)
+    "task_outlet_asset_reference",
+    metadata,
+    sa.Column("asset_id", BigId, sa.ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("dag_id", IdText, sa.ForeignKey("dag.dag_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("task_id", IdText, primary_key=True),
+    sa.Index(None, "dag_id"),
 )
 
 asset_dag_schedule = sa.Table(

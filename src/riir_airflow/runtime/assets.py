@@ -46,6 +46,7 @@ __all__ = [
     "condition_to_json_or_none",
     "create_asset_triggered_runs",
     "emit_outlet_events",
+    "outlets_to_json_or_none",
     "register_asset_schedule",
 ]
 
@@ -290,6 +291,13 @@ def condition_to_json_or_none(dag: DAG) -> str | None:
             "DAG %s: schedule %r is not an asset condition riir-airflow can store", dag.dag_id, condition
         )
         return None
+
+
+def outlets_to_json_or_none(task: BaseOperator) -> str | None:
+    """The task's Asset and AssetAlias outlets as one stored condition (`condition_to_json` of
+    their list, read back as an `AssetAll`), None when it has none; other outlets are left out."""
+    outlets = [o for o in getattr(task, "outlets", None) or () if isinstance(o, (Asset, AssetAlias))]
+    return condition_to_json(outlets) if outlets else None
 
 
 def register_asset_schedule(store: Store, dag: DAG) -> None:

@@ -152,6 +152,7 @@ class SerializedTask:
     is_teardown: bool = False
     task_group_ids: list[str] = field(default_factory=list)  # enclosing TaskGroups, outermost first
     extra_links: list[str] = field(default_factory=list)  # names of the operator's extra links
+    outlets: str | None = None  # `sdk.assets.condition_to_json` of its Asset/AssetAlias outlets (all of them)
 
 
 @dataclass(slots=True)

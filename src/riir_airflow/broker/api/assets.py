@@ -1,11 +1,19 @@
-"""Assets and asset events: `/api/v2/assets` (list, get), `/assets/events` (list, create),
-queued events per asset and per DAG (get, delete), and a run's `upstreamAssetEvents`.
+"""Assets and asset events: `/api/v2/assets` (list, get, materialize), `/assets/aliases` (list,
+get), `/assets/events` (list, create), queued events per asset and per DAG (get, delete), and a
+run's `upstreamAssetEvents`.
 
 Assets are the `asset` rows: every asset a registered DAG is scheduled on (registering a DAG's
 schedule records them, as Airflow's DAG parsing does) and every asset that ever had an event.
-`scheduled_dags` comes from the registered asset conditions; riir does not register tasks'
-inlets and outlets with the broker, so `producing_tasks`/`consuming_tasks` are empty, and it has
-no aliases table or asset watchers (empty lists). An asset's `updated_at` is its `created_at`.
+`scheduled_dags` comes from the registered asset conditions; `producing_tasks`,
+`consuming_tasks`, `aliases` and `watchers` are empty lists. An asset's `updated_at` is its
+`created_at`.
+
+Aliases are the `asset_alias` rows: every alias a registered DAG's schedule or task outlets, or
+an asset event, named; an alias keeps its id. `POST /assets/{asset_id}/materialize` (user role)
+triggers a queued `asset_materialization` run, as a manual trigger does (`dag_runs.trigger_run`),
+of the one registered DAG with a task whose outlets name the asset: 404 when the asset is
+unknown or no DAG produces it, 409 when several do, 400 when the DAG's `allowed_run_types`
+exclude asset materialization.
 
 `POST /assets/events` (user role) records an event for the asset, with `from_rest_api: true` in
 its extra as Airflow adds, through the Store's `record_asset_event`: the event is queued for
@@ -24,7 +32,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from riir_airflow.broker.api.dag_runs import require_run
+from riir_airflow.broker.api.dag_runs import require_run, trigger_run
 from riir_airflow.broker.api.deps import (
     EDIT,
     READ,
@@ -41,7 +49,10 @@ from riir_airflow.broker.api.deps import (
     queries,
     require,
 )
+from riir_airflow.broker.api.schemas import DAGRunResponse
 from riir_airflow.broker.api.schemas_assets import (
+    AssetAliasCollectionResponse,
+    AssetAliasResponse,
     AssetCollectionResponse,
     AssetEventCollectionResponse,
     AssetEventResponse,
@@ -50,6 +61,7 @@ from riir_airflow.broker.api.schemas_assets import (
     DagRunAssetReference,
     DagScheduleAssetReference,
     LastAssetEventResponse,
+    MaterializeAssetBody,
     QueuedEventCollectionResponse,
     QueuedEventResponse,
 )
@@ -57,11 +69,13 @@ from riir_airflow.broker.api.variables import mask_sensitive
 from riir_airflow.broker.auth import Principal
 from riir_airflow.broker.context import BrokerContext
 from riir_airflow.metastore.api_queries import Condition
+from riir_airflow.sdk.run_type import DagRunType
 from riir_airflow.store.records import AssetEventRecord
 
 __all__ = ["assets_router"]
 
 ASSET_ORDER = ("id", "name", "uri", "created_at", "updated_at")
+ALIAS_ORDER = ("id", "name")
 EVENT_ORDER = ("source_task_id", "source_dag_id", "source_run_id", "source_map_index", "timestamp", "id")
 QUEUE_ORDER = ("dag_id", "asset_id", "created_at")
 _Reader = Annotated[Principal, Depends(require(READ))]
@@ -184,6 +198,51 @@ def get_asset(request: Request, asset_id: int, _: _Reader) -> AssetResponse:
     return _asset_response(row, _schedules(ctx).get(row["uri"], set()))
 
 
+def materialize_asset(
+    request: Request, asset_id: int, principal: _Editor, body: MaterializeAssetBody | None = None
+) -> DAGRunResponse:
+    """Trigger a run of the one DAG that produces the asset (see the module docstring)."""
+    ctx = context(request)
+    dag_ids = queries(ctx).producing_dag_ids(asset_id, limit=2)
+    if not dag_ids:
+        raise not_found(f"No Dag materializes asset with ID: {asset_id}")
+    if len(dag_ids) > 1:
+        raise HTTPException(409, f"More than one Dag materializes asset with ID: {asset_id}")
+    dag_id = dag_ids[0]
+    serialized = ctx.registry.serialized_dag(dag_id)
+    allowed = None if serialized is None else serialized.allowed_run_types
+    if allowed is not None and DagRunType.ASSET_MATERIALIZATION.value not in allowed:
+        raise bad_request(f"Dag with dag_id: '{dag_id}' does not allow asset materialization runs")
+    return trigger_run(ctx, principal, dag_id, body or MaterializeAssetBody(), DagRunType.ASSET_MATERIALIZATION)
+
+
+# -- aliases ---------------------------------------------------------------------------------
+def _alias_response(row: Row) -> AssetAliasResponse:
+    return AssetAliasResponse(id=row["id"], name=row["name"], group=row["alias_group"])
+
+
+def get_asset_aliases(
+    request: Request,
+    page: PageDep,
+    _: _Reader,
+    name_pattern: str | None = None,
+    name_prefix_pattern: str | None = None,
+    order_by: Annotated[list[str] | None, Query()] = None,
+) -> AssetAliasCollectionResponse:
+    """List asset aliases."""
+    conds = given(("name", "pattern", name_pattern), ("name", "prefix", name_prefix_pattern))
+    rows, total = page_rows(context(request), "asset_alias", conds, page, order_by, ALIAS_ORDER, ["id"])
+    return AssetAliasCollectionResponse(asset_aliases=[_alias_response(r) for r in rows], total_entries=total)
+
+
+def get_asset_alias(request: Request, asset_alias_id: int, _: _Reader) -> AssetAliasResponse:
+    """One asset alias."""
+    row = queries(context(request)).one("asset_alias", [("id", "eq", asset_alias_id)])
+    if row is None:
+        raise not_found(f"The Asset Alias with ID: `{asset_alias_id}` was not found")
+    return _alias_response(row)
+
+
 # -- events ----------------------------------------------------------------------------------
 def get_asset_events(
     request: Request,
@@ -304,9 +363,12 @@ def assets_router() -> APIRouter:
     router = APIRouter(prefix="/api/v2", tags=["Asset"])
     add = router.add_api_route
     add("/assets", get_assets, methods=["GET"], operation_id="get_assets")
+    add("/assets/aliases", get_asset_aliases, methods=["GET"], operation_id="get_asset_aliases")
+    add("/assets/aliases/{asset_alias_id}", get_asset_alias, methods=["GET"], operation_id="get_asset_alias")
     add("/assets/events", get_asset_events, methods=["GET"], operation_id="get_asset_events")
     add("/assets/events", create_asset_event, methods=["POST"], operation_id="create_asset_event")
     add("/assets/{asset_id}", get_asset, methods=["GET"], operation_id="get_asset")
+    add("/assets/{asset_id}/materialize", materialize_asset, methods=["POST"], operation_id="materialize_asset")
     add("/assets/{asset_id}/queuedEvents", get_asset_queued_events, methods=["GET"],
         operation_id="get_asset_queued_events")  # fmt: skip
     add("/assets/{asset_id}/queuedEvents", delete_asset_queued_events, methods=["DELETE"], status_code=204,

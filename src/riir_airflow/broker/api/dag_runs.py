@@ -55,7 +55,7 @@ from riir_airflow.sdk.run_type import DagRunType, generate_run_id
 from riir_airflow.sdk.state import DagRunState
 from riir_airflow.store.records import DagRunAlreadyExists, DagRunRecord
 
-__all__ = ["clear_runs", "dag_runs_router", "delete_run", "require_dag", "require_run", "runs_page"]
+__all__ = ["clear_runs", "dag_runs_router", "delete_run", "require_dag", "require_run", "runs_page", "trigger_run"]
 
 RUN_ORDER = ("id", "state", "dag_id", "run_id", "dag_run_id", "logical_date", "run_after", "start_date",
              "end_date", "conf", "run_type")  # fmt: skip
@@ -156,6 +156,16 @@ def trigger_dag_run(
     require_dag(ctx, dag_id)
     if dag_id == "~":
         raise bad_request("a run is triggered for one DAG, not `~`")
+    return trigger_run(ctx, principal, dag_id, body, DagRunType.MANUAL)
+
+
+def trigger_run(
+    ctx: BrokerContext, principal: Principal, dag_id: str, body: TriggerDAGRunPostBody, run_type: DagRunType
+) -> DAGRunResponse:
+    """Create a queued run of `run_type` (triggered by the REST API) of the registered DAG
+    `dag_id` from a trigger body and tell its app (`actions.trigger`); the run as answered.
+    400 when only one end of the data interval is given, 409 when the run id or logical date
+    is taken."""
     if (body.data_interval_start is None) != (body.data_interval_end is None):
         raise bad_request(
             "Either both data_interval_start and data_interval_end must be provided or both must be None"
@@ -166,11 +176,9 @@ def trigger_dag_run(
     start, end = (
         (body.data_interval_start, body.data_interval_end) if body.data_interval_start else (logical, logical)
     )
-    run_id = body.dag_run_id or generate_run_id(
-        run_type=DagRunType.MANUAL, logical_date=logical, run_after=run_after
-    )
+    run_id = body.dag_run_id or generate_run_id(run_type=run_type, logical_date=logical, run_after=run_after)
     run = DagRunRecord(
-        dag_id=dag_id, run_id=run_id, run_type="manual", state=DagRunState.QUEUED, run_after=run_after,
+        dag_id=dag_id, run_id=run_id, run_type=run_type.value, state=DagRunState.QUEUED, run_after=run_after,
         logical_date=logical, data_interval_start=start, data_interval_end=end, conf=dict(body.conf or {}),
         triggered_by="rest_api", note=body.note,
     )  # fmt: skip

@@ -7,9 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from riir_airflow.broker.api.schemas import StrictBody
+from riir_airflow.broker.api.schemas import Datetime, StrictBody, TriggerDAGRunPostBody
 
 __all__ = [
+    "AssetAliasCollectionResponse",
+    "AssetAliasResponse",
     "AssetCollectionResponse",
     "AssetEventCollectionResponse",
     "AssetEventResponse",
@@ -18,6 +20,7 @@ __all__ = [
     "DagRunAssetReference",
     "DagScheduleAssetReference",
     "LastAssetEventResponse",
+    "MaterializeAssetBody",
     "QueuedEventCollectionResponse",
     "QueuedEventResponse",
 ]
@@ -47,6 +50,11 @@ class AssetAliasResponse(BaseModel):
     id: int
     name: str
     group: str
+
+
+class AssetAliasCollectionResponse(BaseModel):
+    asset_aliases: list[AssetAliasResponse]
+    total_entries: int
 
 
 class AssetWatcherResponse(BaseModel):
@@ -137,3 +145,9 @@ class QueuedEventResponse(BaseModel):
 class QueuedEventCollectionResponse(BaseModel):
     queued_events: list[QueuedEventResponse]
     total_entries: int
+
+
+class MaterializeAssetBody(TriggerDAGRunPostBody):
+    """A manual trigger's body, with `logical_date` optional (null when left out), as Airflow's."""
+
+    logical_date: Datetime = None

@@ -42,7 +42,7 @@ class AppOptions:
 
 def serialize_dag(dag: Any, fileloc: str) -> SerializedDag:
     """What the broker keeps of a DAG: its structure and scheduling settings, not its code."""
-    from riir_airflow.runtime.assets import condition_to_json_or_none
+    from riir_airflow.runtime.assets import condition_to_json_or_none, outlets_to_json_or_none
 
     tasks = [
         SerializedTask(
@@ -59,6 +59,7 @@ def serialize_dag(dag: Any, fileloc: str) -> SerializedDag:
             is_teardown=bool(task.is_teardown),
             task_group_ids=_group_ids(getattr(task, "task_group", None)),
             extra_links=sorted({str(link.name) for link in getattr(task, "operator_extra_links", ())}),
+            outlets=outlets_to_json_or_none(task),
         )
         for task in dag.topological_order()
     ]
