@@ -34,8 +34,6 @@ REASONS = [
     ("hitl", "human-in-the-loop operators are not supported yet"),
     ("state-store", "task/asset state store (Airflow 3.3) not implemented yet"),
     ("clearPartitions", "partitioned runs are not supported"),
-    ("/assets/aliases", "asset aliases have no table or ids in riir (alias names live on the events)"),
-    ("/materialize", "the broker does not know which task produces an asset (outlets are not registered)"),
     ("/connections/enqueue-test", "connection tests run on workers in Airflow; riir's broker loads no hooks"),
     ("/jobs", "riir has no scheduler/triggerer jobs (apps report through /monitor/health)"),
     ("/parseDagFile", "DAG files are parsed by their app, not by the API server"),
