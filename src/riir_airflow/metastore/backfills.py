@@ -168,6 +168,10 @@ class BackfillTable:
 
     # -- reads -----------------------------------------------------------------------------------
     def get(self, backfill_id: int, now: datetime.datetime) -> BackfillRow | None:
+        """The backfill, or None when there is none with that id (one past the database's
+        64-bit integers included: it cannot exist, and binding it would overflow)."""
+        if not 0 <= backfill_id < 2**63:
+            return None
         with self.db.tx(write=True) as conn:
             return self._get(conn, backfill_id, settle_at=now)
 

@@ -210,8 +210,10 @@ def test_unknown_dag_or_backfill_is_404_and_viewers_cannot_create(broker: Broker
         404,
         "Could not find dag nope",
     )
-    for call in (backfills.get_backfill, backfills.pause_backfill, backfills.cancel_backfill):
+    calls = (backfills.get_backfill, backfills.pause_backfill, backfills.unpause_backfill, backfills.cancel_backfill)
+    for call in calls:
         assert refusal(lambda call=call: call(99)) == (404, "Backfill not found")
+        assert refusal(lambda call=call: call(2**99)) == (404, "Backfill not found")  # beyond 64-bit ids
     viewer = af.BackfillApi(api("viewer"))
     assert refusal(lambda: viewer.create_backfill(body(5, 3)))[0] == 403
     assert viewer.list_backfills("bf").total_entries == 0
