@@ -93,13 +93,10 @@ class WorkerStore(BrokerStore):
         return held
 
     def _flush_late(self) -> None:
-        with self._lock:
-            self._timer = None
-            held, self._held = self._held, []
-            try:
-                self._send(held)
-            except Exception as exc:  # noqa: BLE001 - raised by the try's next flush
-                self.flush_error = exc
+        try:
+            self.flush()
+        except Exception as exc:  # noqa: BLE001 - raised by the try's next flush
+            self.flush_error = exc
 
     def _send(self, held: list[tuple[str, dict[str, Any]]]) -> None:
         if held:
