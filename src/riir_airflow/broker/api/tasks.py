@@ -1,7 +1,13 @@
 """`/api/v2/dags/{dag_id}/tasks[/{task_id}]`: the tasks of a DAG as its newest registration
 describes them (id, operator, downstream ids, retries and retry delay, pool, queue, mapped or
-not); what the app does not register (trigger rule, template fields, ...) is null or Airflow's
-default."""
+not, extra links); what the app does not register (trigger rule, template fields, ...) is null
+or Airflow's default.
+
+`extra_links` is the sorted names of the task's operator extra links as its app registered them
+(`SerializedTask.extra_links`, the names the task instance `/links` endpoint serves), which is
+what Airflow's TaskResponse field means to give. Airflow 3.3.2 itself answers `[]` for every
+task: its computed field looks for the links on the response model, never on the operator.
+There are no plugin (global) links to add: the broker loads no plugins."""
 
 from __future__ import annotations
 
@@ -73,7 +79,8 @@ def _task(dag: SerializedDag, task: SerializedTask) -> TaskResponse:
         task_id=task.task_id, task_display_name=task.task_id, owner=dag.owner, start_date=dag.start_date,
         end_date=dag.end_date, retries=task.retries, queue=task.queue, pool=task.pool,
         retry_delay=_delta(task.retry_delay_seconds), downstream_task_ids=sorted(task.downstream_task_ids),
-        operator_name=task.operator or None, is_mapped=task.is_mapped, extra_links=[], params={},
+        operator_name=task.operator or None, is_mapped=task.is_mapped, extra_links=sorted(set(task.extra_links)),
+        params={},
     )  # fmt: skip
 
 
