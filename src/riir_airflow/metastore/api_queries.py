@@ -388,6 +388,23 @@ class ApiQueries:
         with self.db.tx() as conn:
             return list(conn.execute(query).scalars())
 
+    def producing_tasks(self, asset_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+        """Per asset id: (dag_id, task_id) of every registered task whose outlets name the asset
+        (`task_outlet_asset_reference`), sorted; one query for all of `asset_ids`."""
+        out: dict[int, list[tuple[str, str]]] = {asset_id: [] for asset_id in asset_ids}
+        if not out:
+            return out
+        r = t.task_outlet_asset_reference.c
+        query = (
+            sa.select(r.asset_id, r.dag_id, r.task_id)
+            .where(r.asset_id.in_(sorted({_clamp(i) for i in out})))
+            .order_by(r.asset_id, r.dag_id, r.task_id)
+        )
+        with self.db.tx() as conn:
+            for asset_id, dag_id, task_id in conn.execute(query):
+                out[asset_id].append((dag_id, task_id))
+        return out
+
     def pool_stats(self, pools: Sequence[str]) -> dict[str, dict[str, int]]:
         """Per pool: `granted` (slots held, riir's truth for how full it is) and the number of task
         instances in it per state (`running`, `queued`, `scheduled`, `deferred`)."""

@@ -14,7 +14,9 @@ from airflow_client.client.exceptions import ApiException
 
 from riir_airflow.sdk.assets import Asset, condition_to_json
 from riir_airflow.store.records import AssetEventRecord
+from riir_airflow.wire.messages import SerializedDag, SerializedTask
 
+from ..conftest import T0
 from .conftest import register_dag
 from .test_app_end_to_end import wait_for
 
@@ -161,3 +163,39 @@ def test_an_event_created_through_the_client_triggers_the_waiting_dag_in_its_app
     finally:
         app.terminate()
         app.wait(timeout=30)
+
+
+def _register_outlets(broker, dag_id: str, outlets: dict[str, list[Asset]]) -> None:  # type: ignore[no-untyped-def]
+    """Register `dag_id` as an app would, its tasks (`outlets` keys, in order) with those outlets."""
+    tasks = [SerializedTask(task_id=task_id, outlets=condition_to_json(assets) if assets else None)
+             for task_id, assets in outlets.items()]  # fmt: skip
+    dag = SerializedDag(
+        dag_id=dag_id, fileloc=f"/dags/{dag_id}.py", schedule=None, start_date=T0, tasks=tasks
+    )
+    broker.registry.sync_dags([dag], code_hash=f"hash-{dag_id}", now=broker.clock.now())
+
+
+def test_producing_tasks_are_the_registered_tasks_with_the_asset_in_their_outlets(broker, api):
+    _register_outlets(broker, "load", {"write_raw": [RAW], "write_both": [RAW, CLEAN], "report": []})
+    _register_outlets(broker, "backfill_raw", {"copy": [RAW]})
+    assets = af.AssetApi(api("viewer"))
+    listed = {a.name: a for a in assets.get_assets().assets}
+    assert [(p.dag_id, p.task_id) for p in listed["raw"].producing_tasks] == [
+        ("backfill_raw", "copy"), ("load", "write_both"), ("load", "write_raw")]  # fmt: skip
+    assert [(p.dag_id, p.task_id) for p in listed["clean"].producing_tasks] == [("load", "write_both")]
+    one = assets.get_asset(listed["clean"].id)
+    [ref] = one.producing_tasks
+    assert (ref.dag_id, ref.task_id, ref.created_at, ref.updated_at) == (
+        "load", "write_both", one.created_at, one.created_at)  # fmt: skip
+    assert one.consuming_tasks == [] and listed["raw"].consuming_tasks == []  # riir registers no inlets
+
+
+def test_producing_tasks_follow_the_newest_registration_and_a_page_of_assets(broker, api):
+    _register_outlets(broker, "load", {"write_raw": [RAW], "write_clean": [CLEAN]})
+    _register_outlets(broker, "load", {"write_raw": [], "write_clean": [CLEAN]})  # registered again
+    broker.store.record_asset_event(AssetEventRecord(name="other", uri="s3://bucket/other"))
+    assets = af.AssetApi(api("viewer"))
+    page = assets.get_assets(order_by=["name"], limit=2).assets
+    assert [(a.name, [p.task_id for p in a.producing_tasks]) for a in page] == [
+        ("clean", ["write_clean"]), ("other", [])]  # fmt: skip
+    assert assets.get_asset(_asset_id(assets, RAW.uri)).producing_tasks == []

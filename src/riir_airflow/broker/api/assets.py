@@ -4,9 +4,12 @@ run's `upstreamAssetEvents`.
 
 Assets are the `asset` rows: every asset a registered DAG is scheduled on (registering a DAG's
 schedule records them, as Airflow's DAG parsing does) and every asset that ever had an event.
-`scheduled_dags` comes from the registered asset conditions; `producing_tasks`,
-`consuming_tasks`, `aliases` and `watchers` are empty lists. An asset's `updated_at` is its
-`created_at`.
+`scheduled_dags` comes from the registered asset conditions; `producing_tasks` from the
+`task_outlet_asset_reference` rows (each registered task whose outlets name the asset, by dag_id
+then task_id; read for a whole page of assets in one query). `consuming_tasks` is empty: riir
+registers no task inlets (apps send a task's outlets, not its inlets). `aliases` and `watchers`
+are empty lists. An asset's `updated_at` is its `created_at`, and so are the `created_at` and
+`updated_at` of its references (riir keeps no time per reference).
 
 Aliases are the `asset_alias` rows: every alias a registered DAG's schedule or task outlets, or
 an asset event, named; an alias keeps its id. `POST /assets/{asset_id}/materialize` (user role)
@@ -64,6 +67,7 @@ from riir_airflow.broker.api.schemas_assets import (
     MaterializeAssetBody,
     QueuedEventCollectionResponse,
     QueuedEventResponse,
+    TaskOutletAssetReference,
 )
 from riir_airflow.broker.api.variables import mask_sensitive
 from riir_airflow.broker.auth import Principal
@@ -99,7 +103,9 @@ def _schedules(ctx: BrokerContext) -> dict[str, set[str]]:
     return by_uri
 
 
-def _asset_response(row: Row, scheduled: set[str]) -> AssetResponse:
+def _asset_response(
+    row: Row, scheduled: set[str], producing: Sequence[tuple[str, str]] = ()
+) -> AssetResponse:
     created = row["created_at"]
     last = None
     if row["last_event_id"] is not None:
@@ -109,7 +115,9 @@ def _asset_response(row: Row, scheduled: set[str]) -> AssetResponse:
         extra=mask_sensitive(dict(row["extra"] or {})), created_at=created, updated_at=created,
         scheduled_dags=[DagScheduleAssetReference(dag_id=d, created_at=created, updated_at=created)
                         for d in sorted(scheduled)],
-        producing_tasks=[], consuming_tasks=[], aliases=[], watchers=[], last_asset_event=last,
+        producing_tasks=[TaskOutletAssetReference(dag_id=d, task_id=t, created_at=created, updated_at=created)
+                         for d, t in producing],
+        consuming_tasks=[], aliases=[], watchers=[], last_asset_event=last,
     )  # fmt: skip
 
 
@@ -187,7 +195,8 @@ def get_assets(
         wanted = set(dag_ids)
         conds.append(("uri", "in", sorted(uri for uri, dags in schedules.items() if dags & wanted)))
     rows, total = page_rows(ctx, "asset", conds, page, order_by, ASSET_ORDER, ["id"])
-    assets = [_asset_response(row, schedules.get(row["uri"], set())) for row in rows]
+    producing = queries(ctx).producing_tasks([row["id"] for row in rows])
+    assets = [_asset_response(row, schedules.get(row["uri"], set()), producing[row["id"]]) for row in rows]
     return AssetCollectionResponse(assets=assets, total_entries=total)
 
 
@@ -195,7 +204,8 @@ def get_asset(request: Request, asset_id: int, _: _Reader) -> AssetResponse:
     """One asset."""
     ctx = context(request)
     row = _asset_row(ctx, asset_id)
-    return _asset_response(row, _schedules(ctx).get(row["uri"], set()))
+    producing = queries(ctx).producing_tasks([row["id"]])[row["id"]]
+    return _asset_response(row, _schedules(ctx).get(row["uri"], set()), producing)
 
 
 def materialize_asset(
