@@ -105,6 +105,27 @@ def test_clear_run_dry_run_lists_and_real_clear_requeues_and_queues_clear_tasks(
     assert command.kind.value == "clear_tasks" and command.task_ids == ["a", "b"]
 
 
+def test_clear_run_with_only_new_and_only_failed_is_airflows_422_and_clears_nothing(broker, api):
+    seed(broker)
+    runs = af.DagRunApi(api("user"))
+    with pytest.raises(ApiException) as err:
+        runs.clear_dag_run(
+            "d1", "scheduled__2", af.DAGRunClearBody(dry_run=False, only_new=True, only_failed=True)
+        )
+    assert err.value.status == 422
+    [error] = json.loads(err.value.body)["detail"]
+    assert {k: v for k, v in error.items() if k != "input"} == {
+        "type": "value_error", "loc": ["body"], "msg": "Value error, only_new and only_failed are mutually exclusive",
+        "ctx": {"error": {}}}  # fmt: skip
+    assert error["input"]["only_new"] is error["input"]["only_failed"] is True
+    assert broker.store.get_task_instance("d1", "scheduled__2", "b").state.value == "failed"
+    assert pending(broker, "d1") == []
+    preview = runs.clear_dag_run_without_preload_content(
+        "d1", "scheduled__2", af.DAGRunClearBody(only_new=True)
+    )
+    assert preview.status == 200
+
+
 def test_delete_finished_run_and_refuse_a_running_one(broker, api):
     seed(broker)
     runs = af.DagRunApi(api("user"))

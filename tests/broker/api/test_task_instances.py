@@ -12,6 +12,7 @@ from airflow_client.client.exceptions import ApiException
 from riir_airflow.sdk.state import TaskInstanceState
 from riir_airflow.store.records import TaskInstanceRecord
 
+from ..conftest import T0
 from .conftest import add_run, pending, register_dag
 
 
@@ -100,3 +101,27 @@ def test_clear_task_instances_dry_run_then_clear_requeues_the_run(broker, api):
     assert broker.store.get_task_instance("d1", "r1", "a").state.value == "success"
     [command] = pending(broker, "d1")
     assert (command.kind.value, command.run_id, command.task_ids) == ("clear_tasks", "r1", ["b", "c"])
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"dag_run_id": "r1", "only_failed": True, "only_running": True}, "only_failed and only_running both are set to True"),
+        ({"dag_run_id": "r1", "start_date": T0}, "Exactly one of dag_run_id or start_date must be provided"),
+        ({"dag_run_id": "r1", "end_date": T0}, "Exactly one of dag_run_id or end_date must be provided"),
+        ({"dag_run_id": "r1", "start_date": T0, "end_date": T0.add(days=1)},
+         "Exactly one of dag_run_id or (start_date and end_date) must be provided"),
+        ({"start_date": T0.add(days=1), "end_date": T0}, "end_date is sooner than start_date"),
+        ({"dag_run_id": "r1", "task_ids": []}, "task_ids list should have at least 1 element."),
+    ],
+)  # fmt: skip
+def test_clear_task_instances_refuses_the_options_airflow_refuses_with_its_422(broker, api, fields, reason):
+    seed(broker)
+    tis = af.TaskInstanceApi(api("user"))
+    with pytest.raises(ApiException) as err:
+        tis.post_clear_task_instances("d1", af.ClearTaskInstancesBody(dry_run=False, **fields))
+    assert err.value.status == 422
+    [error] = json.loads(err.value.body)["detail"]
+    assert (error["type"], error["loc"], error["msg"]) == ("value_error", ["body"], f"Value error, {reason}")
+    assert broker.store.get_task_instance("d1", "r1", "b").state.value == "failed"
+    assert pending(broker, "d1") == []

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from riir_airflow.broker.api import actions
@@ -55,7 +56,15 @@ from riir_airflow.sdk.run_type import DagRunType, generate_run_id
 from riir_airflow.sdk.state import DagRunState
 from riir_airflow.store.records import DagRunAlreadyExists, DagRunRecord
 
-__all__ = ["clear_runs", "dag_runs_router", "delete_run", "require_dag", "require_run", "runs_page", "trigger_run"]
+__all__ = [
+    "clear_runs",
+    "dag_runs_router",
+    "delete_run",
+    "require_dag",
+    "require_run",
+    "runs_page",
+    "trigger_run",
+]
 
 RUN_ORDER = ("id", "state", "dag_id", "run_id", "dag_run_id", "logical_date", "run_after", "start_date",
              "end_date", "conf", "run_type")  # fmt: skip
@@ -266,8 +275,20 @@ def clear_runs(
     return DAGRunCollectionResponse(dag_runs=runs, total_entries=len(runs))
 
 
+def _only_new_or_only_failed(data: Any) -> Any:
+    """Airflow refuses a run clear asking for both `only_new` and `only_failed`, on the body as
+    sent, before its fields are validated (422 `Value error, ...`)."""
+    if isinstance(data, dict) and data.get("only_new") and data.get("only_failed"):
+        raise ValueError("only_new and only_failed are mutually exclusive")
+    return data
+
+
 def clear_dag_run(
-    request: Request, dag_id: str, dag_run_id: str, body: DAGRunClearBody, principal: _Editor
+    request: Request,
+    dag_id: str,
+    dag_run_id: str,
+    body: Annotated[DAGRunClearBody, BeforeValidator(_only_new_or_only_failed)],
+    principal: _Editor,
 ) -> ClearTaskInstanceCollectionResponse | DAGRunResponse:
     """Clear a run's task instances (all, or only failed ones); `dry_run` lists them instead."""
     answer = clear_runs(context(request), principal, [(dag_id, dag_run_id)], only_failed=body.only_failed,

@@ -8,7 +8,7 @@ import enum
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from riir_airflow.broker.api.schemas import BatchListBody, DagVersionResponse, Datetime, StrictBody
 
@@ -140,6 +140,37 @@ class ClearTaskInstancesBody(StrictBody):
     run_on_latest_version: bool | None = None
     prevent_running_task: bool = False
     note: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _airflow_refusals(cls, data: Any) -> Any:
+        """Airflow's refusals (422 `Value error, ...`), judged as Airflow does on the body as
+        sent, before its fields: options that exclude each other (only_failed with only_running,
+        dag_run_id with a date), dates out of order, an empty task_ids list."""
+        if not isinstance(data, dict):
+            return data
+        start, end, run = data.get("start_date"), data.get("end_date"), data.get("dag_run_id")
+        if data.get("only_failed") and data.get("only_running"):
+            raise ValueError("only_failed and only_running both are set to True")
+        if start and end and _later(start, end):
+            raise ValueError("end_date is sooner than start_date")
+        if run and (start or end):
+            which = "(start_date and end_date)" if start and end else "start_date" if start else "end_date"
+            raise ValueError(f"Exactly one of dag_run_id or {which} must be provided")
+        if isinstance(data.get("task_ids"), list) and not data["task_ids"]:
+            raise ValueError("task_ids list should have at least 1 element.")
+        return data
+
+
+_DATETIME: TypeAdapter[datetime.datetime] = TypeAdapter(datetime.datetime)
+
+
+def _later(start: Any, end: Any) -> bool:
+    """Whether `start` is after `end` (False when either is no date: its field reports that)."""
+    try:
+        return _DATETIME.validate_python(start) > _DATETIME.validate_python(end)
+    except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+        return False
 
 
 class TaskInstancesBatchBody(BatchListBody):
