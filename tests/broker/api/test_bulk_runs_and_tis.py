@@ -217,3 +217,29 @@ def test_patch_task_group_instances_dry_run_then_patch_every_task_of_the_group(b
         api_error(viewer.patch_task_group_instances, "d1", "r1", "g", af.PatchTaskInstanceBody(note="x"))[0]
         == 403
     )
+
+
+def test_patch_task_group_to_the_state_every_instance_has_is_airflows_409(broker, api):
+    register_grouped(broker)
+    tis = af.TaskInstanceApi(api("user"))
+    tis.patch_task_group_instances("d1", "r1", "g", af.PatchTaskInstanceBody(new_state="failed"))
+    assert [t.task_id for t in tis.patch_task_group_instances_dry_run(
+        "d1", "r1", "g", af.PatchTaskInstanceBody(new_state="failed")).task_instances] == []  # fmt: skip
+    again = af.PatchTaskInstanceBody(new_state="failed", note="x")
+    status, error = api_error(tis.patch_task_group_instances, "d1", "r1", "g", again)
+    assert (status, error) == (409, {"detail": "All task instances in the group are already in failed state"})
+    assert broker.store.get_task_instance("d1", "r1", "g.x").note is None
+    [command] = pending(broker, "d1")
+    assert (command.task_ids, command.state) == (["g.inner.y"], "failed")  # g.x was failed already
+
+
+def test_bulk_task_instance_update_to_the_state_it_has_is_a_409_error_of_its_action(broker, api):
+    seed(broker)
+    body = af.BulkBodyBulkTaskInstanceBody.from_dict({"actions": [{"action": "update", "entities": [
+        {"task_id": "b", "new_state": "success"}, {"task_id": "a", "new_state": "success"}]}]})  # fmt: skip
+    answer = af.TaskInstanceApi(api("user")).bulk_task_instances("d1", "r1", body)
+    assert answer.update.success == []
+    assert answer.update.errors == [{"error": "Task id a is already in success state", "status_code": 409}]
+    # The action is all or nothing (Airflow would have marked b before refusing a).
+    assert broker.store.get_task_instance("d1", "r1", "b").state.value == "failed"
+    assert pending(broker, "d1") == []

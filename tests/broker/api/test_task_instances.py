@@ -125,3 +125,38 @@ def test_clear_task_instances_refuses_the_options_airflow_refuses_with_its_422(b
     assert (error["type"], error["loc"], error["msg"]) == ("value_error", ["body"], f"Value error, {reason}")
     assert broker.store.get_task_instance("d1", "r1", "b").state.value == "failed"
     assert pending(broker, "d1") == []
+
+
+def test_patch_state_changes_only_the_instances_not_in_it_and_the_dry_run_lists_only_those(broker, api):
+    seed(broker)
+    tis = af.TaskInstanceApi(api("user"))
+    before = broker.store.get_task_instance("d1", "r1", "a")
+    body = af.PatchTaskInstanceBody(new_state="success", include_downstream=True)
+    preview = tis.patch_task_instance_dry_run("d1", "r1", "a", body)
+    assert [t.task_id for t in preview.task_instances] == ["b", "c"]
+    tis.patch_task_instance("d1", "r1", "a", body)
+    assert broker.store.get_task_instance("d1", "r1", "a").end_date == before.end_date
+    assert {ti.task_id: ti.state.value for ti in broker.store.get_task_instances("d1", "r1")} == {
+        "a": "success", "b": "success", "c": "success"}  # fmt: skip
+    [command] = pending(broker, "d1")
+    assert (command.kind.value, command.task_ids, command.state) == ("mark_state", ["b", "c"], "success")
+
+
+def test_patch_to_the_state_every_instance_has_is_airflows_409_and_writes_nothing(broker, api):
+    seed(broker)
+    tis = af.TaskInstanceApi(api("user"))
+    body = af.PatchTaskInstanceBody(new_state="success", note="again")
+    with pytest.raises(ApiException) as err:
+        tis.patch_task_instance("d1", "r2", "m", body)
+    assert (err.value.status, json.loads(err.value.body)) == (
+        409,
+        {"detail": "Task id m is already in success state"},
+    )
+    with pytest.raises(ApiException) as err:
+        tis.patch_task_instance_by_map_index("d1", "r1", "a", -1, body)
+    assert err.value.status == 409
+    assert {ti.note for ti in broker.store.get_task_instances("d1", "r2")} == {None}
+    assert broker.store.get_task_instance("d1", "r1", "a").note is None and pending(broker, "d1") == []
+    assert tis.patch_task_instance_dry_run("d1", "r2", "m", body).task_instances == []
+    noted = tis.patch_task_instance("d1", "r1", "a", af.PatchTaskInstanceBody(note="n"))
+    assert [t.note for t in noted.task_instances] == ["n"]  # a note alone is no state change

@@ -10,8 +10,8 @@ The app's long-poll is woken after the commit (`deps.announce`). Per change:
   TRIGGER_RUN with its run_id, logical_date, conf and note.
 - `clear`: `clear_task_instances` of the given tasks (and `requeue_dag_run` when the run has
   finished), then CLEAR_TASKS with run_id and task_ids.
-- `mark`: the new state of the run (no task_ids) or of task instances, then MARK_STATE with
-  run_id, task_ids (empty: the run itself), map_index and state.
+- `mark`: the new state of the run (no task_ids) or of task instances (those not in it
+  already), then MARK_STATE with run_id, task_ids (empty: the run itself), map_index and state.
 """
 
 from __future__ import annotations
@@ -128,29 +128,35 @@ def mark_task_instances(
     state: str | None,
     note: str | None,
 ) -> list[TaskInstanceRecord]:
-    """Give the task instances a new state and/or note and tell the app (one MARK_STATE per map
-    index group); the records as written."""
+    """Give the task instances a new state (those not in it already: as Airflow, the others
+    keep theirs and their dates) and/or note and tell the app (one MARK_STATE per map index
+    group of the instances whose state changed); the records as written."""
     now = ctx.now()
-    changed = []
+    changed, moved = [], []
     for ti in records:
-        if state is not None:
+        moves = state is not None and ti.state != TaskInstanceState(state)
+        if state is not None and not moves and note is None:
+            continue  # nothing of it changes
+        if moves:
             ti.state = TaskInstanceState(state)
             if ti.start_date is None:
                 ti.start_date = now
             if state in ("success", "failed", "skipped", "upstream_failed", "removed"):
                 ti.end_date = now
             ti.next_attempt_at = None
+            moved.append(ti)
         if note is not None:
             ti.note = note
         changed.append(ti)
     if not changed:
         return []
     dag_id, run_id = changed[0].dag_id, changed[0].run_id
+    moved_ids = {id(ti) for ti in moved}
     with ctx.registry.transaction():
         ctx.store.put_task_instances(changed)
-        if state is not None:
+        if moved:
             by_index: dict[int, list[str]] = {}
-            for ti in changed:
+            for ti in moved:
                 by_index.setdefault(ti.map_index, []).append(ti.task_id)
             for map_index, task_ids in sorted(by_index.items()):
                 _queue(ctx, Command(
@@ -158,8 +164,9 @@ def mark_task_instances(
                     map_index=map_index, state=state,
                 ))  # fmt: skip
         for ti in changed:
+            new_state = state if id(ti) in moved_ids else None
             audit(ctx, principal, "patch_task_instance", dag_id=dag_id, run_id=run_id, task_id=ti.task_id,
-                  map_index=ti.map_index, extra={"new_state": state, "note": note})  # fmt: skip
-    if state is not None:
+                  map_index=ti.map_index, extra={"new_state": new_state, "note": note})  # fmt: skip
+    if moved:
         announce(ctx, [dag_id])
     return changed

@@ -1,6 +1,6 @@
 """`/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances...` and `clearTaskInstances`: list
-(`~` for every DAG or run), batch list, get (mapped or not), mapped listing, tries, patch state
-or note (with dry run), clear.
+(`~` for every DAG or run), batch list, get (mapped or not), mapped listing, tries, clear; patch
+state or note (with dry run) is `task_instances_patch`.
 
 Riir-specific choices: a patch's or clear's `include_upstream`/`include_downstream` follow the
 task graph of the DAG's newest registration; `include_past`/`include_future` are refused (400).
@@ -33,7 +33,6 @@ from riir_airflow.broker.api.deps import (
 )
 from riir_airflow.broker.api.schemas_ti import (
     ClearTaskInstancesBody,
-    PatchTaskInstanceBody,
     TaskInstanceCollectionResponse,
     TaskInstanceHistoryCollectionResponse,
     TaskInstanceHistoryResponse,
@@ -43,15 +42,13 @@ from riir_airflow.broker.api.schemas_ti import (
 from riir_airflow.broker.auth import Principal
 from riir_airflow.broker.context import BrokerContext
 from riir_airflow.metastore.api_queries import Condition
-from riir_airflow.metastore.codec import ti_from_row
 
-__all__ = ["PATCHABLE_STATES", "patch_instances", "relatives", "task_instances_router", "ti_row"]
+__all__ = ["relatives", "task_instances_router", "ti_row"]
 
 TI_ORDER = ("id", "task_id", "map_index", "state", "start_date", "end_date", "try_number", "pool", "queue",
             "priority_weight", "operator", "run_after", "logical_date", "dag_id", "run_id", "dag_run_id",
             "hostname", "operator_name")  # fmt: skip
 TI_DATES = ("run_after", "logical_date", "start_date", "end_date")
-PATCHABLE_STATES = ("success", "failed", "skipped")
 _Reader = Annotated[Principal, Depends(require(READ))]
 _Editor = Annotated[Principal, Depends(require(EDIT))]
 
@@ -256,78 +253,6 @@ def relatives(
     return sorted(found)
 
 
-def patch_instances(
-    ctx: BrokerContext, principal: Principal, dag_id: str, dag_run_id: str, task_ids: Sequence[str],
-    map_index: int | None, body: PatchTaskInstanceBody | Any, update_mask: list[str] | None, *, dry_run: bool,
-    missing: str,
-) -> TaskInstanceCollectionResponse:  # fmt: skip
-    """Set the state (its app is told) and/or note of the instances of `task_ids` (one map index,
-    or every one when None) and of their relatives the body includes; with `dry_run` change
-    nothing. The instances concerned. 404 (`missing`) when none of `task_ids` has an instance;
-    400 for a field, state or option the patch does not take. `body` is a PatchTaskInstanceBody
-    or anything with its fields (a bulk entity)."""
-    require_run(ctx, dag_id, dag_run_id)
-    if body.include_past or body.include_future:
-        raise bad_request("include_past and include_future are not supported")
-    fields = set(update_mask) if update_mask else set(body.model_fields_set) & {"new_state", "note"}
-    if fields - {"new_state", "note"}:
-        raise bad_request(f"Invalid field(s) in update mask: {sorted(fields - {'new_state', 'note'})}")
-    state = body.new_state.value if "new_state" in fields and body.new_state is not None else None
-    if state is not None and state not in PATCHABLE_STATES:
-        raise bad_request(f"'{state}' is not one of {list(PATCHABLE_STATES)}")
-    ids = relatives(ctx, dag_id, task_ids, upstream=body.include_upstream, downstream=body.include_downstream)
-    conds: list[Condition] = [("dag_id", "eq", dag_id), ("run_id", "eq", dag_run_id), ("task_id", "in", ids)]
-    if map_index is not None:
-        conds.append(("map_index", "eq", map_index))
-    rows, _ = queries(ctx).page("task_instance", conds, [("task_id", False), ("map_index", False)])
-    if not any(row["task_id"] in task_ids for row in rows):
-        raise not_found(missing)
-    if not dry_run:
-        note = body.note if "note" in fields else None
-        records = [ti_from_row(row) for row in rows]
-        actions.mark_task_instances(ctx, principal, records, state=state, note=note)
-    return _collection(ctx, conds, [("task_id", False), ("map_index", False)], None, 0)
-
-
-def _patch(
-    request: Request, dag_id: str, dag_run_id: str, task_id: str, map_index: int | None,
-    body: PatchTaskInstanceBody, principal: Principal, update_mask: list[str] | None, dry_run: bool,
-) -> TaskInstanceCollectionResponse:  # fmt: skip
-    missing = f"Task Instance not found for dag_id={dag_id}, run_id={dag_run_id}, task_id={task_id}"
-    return patch_instances(context(request), principal, dag_id, dag_run_id, [task_id], map_index, body,
-                           update_mask, dry_run=dry_run, missing=missing)  # fmt: skip
-
-
-def patch_task_instance(
-    request: Request, dag_id: str, dag_run_id: str, task_id: str, body: PatchTaskInstanceBody, principal: _Editor,
-    map_index: int | None = None, update_mask: Annotated[list[str] | None, Query()] = None,
-) -> TaskInstanceCollectionResponse:  # fmt: skip
-    """Set a task instance's state (its app is told) and/or note."""
-    return _patch(request, dag_id, dag_run_id, task_id, map_index, body, principal, update_mask, False)
-
-
-def patch_task_instance_by_map_index(
-    request: Request, dag_id: str, dag_run_id: str, task_id: str, map_index: int, body: PatchTaskInstanceBody,
-    principal: _Editor, update_mask: Annotated[list[str] | None, Query()] = None,
-) -> TaskInstanceCollectionResponse:  # fmt: skip
-    return _patch(request, dag_id, dag_run_id, task_id, map_index, body, principal, update_mask, False)
-
-
-def patch_task_instance_dry_run(
-    request: Request, dag_id: str, dag_run_id: str, task_id: str, body: PatchTaskInstanceBody, principal: _Editor,
-    map_index: int | None = None, update_mask: Annotated[list[str] | None, Query()] = None,
-) -> TaskInstanceCollectionResponse:  # fmt: skip
-    """The task instances a patch would change, unchanged."""
-    return _patch(request, dag_id, dag_run_id, task_id, map_index, body, principal, update_mask, True)
-
-
-def patch_task_instance_dry_run_by_map_index(
-    request: Request, dag_id: str, dag_run_id: str, task_id: str, map_index: int, body: PatchTaskInstanceBody,
-    principal: _Editor, update_mask: Annotated[list[str] | None, Query()] = None,
-) -> TaskInstanceCollectionResponse:  # fmt: skip
-    return _patch(request, dag_id, dag_run_id, task_id, map_index, body, principal, update_mask, True)
-
-
 def post_clear_task_instances(
     request: Request, dag_id: str, body: ClearTaskInstancesBody, principal: _Editor
 ) -> TaskInstanceCollectionResponse:
@@ -378,27 +303,27 @@ def post_clear_task_instances(
 
 
 def task_instances_router() -> APIRouter:
-    """The routes of this module, `task_instances_bulk` (bulk, delete, task groups) and
-    `task_instances_info` (dependencies, external log URL, extra links): those first, as
-    `.../{task_id}/{map_index}` would match their paths."""
+    """The routes of this module, `task_instances_bulk` (bulk, delete, task groups),
+    `task_instances_info` (dependencies, external log URL, extra links) and
+    `task_instances_patch` (patch, dry run): those first, as `.../{task_id}/{map_index}` would
+    match their paths."""
     from riir_airflow.broker.api.task_instances_bulk import add_bulk_routes
     from riir_airflow.broker.api.task_instances_info import add_info_routes
+    from riir_airflow.broker.api.task_instances_patch import add_patch_routes
 
     router = APIRouter(prefix="/api/v2/dags/{dag_id}", tags=["Task Instance"])
     add_info_routes(router)
     add_bulk_routes(router)
+    add_patch_routes(router)
     base = "/dagRuns/{dag_run_id}/taskInstances"
     one, mapped = f"{base}/{{task_id}}", f"{base}/{{task_id}}/{{map_index}}"
     routes = [
         (base, get_task_instances, "GET"), (f"{base}/list", get_task_instances_batch, "POST"),
         (f"{one}/listMapped", get_mapped_task_instances, "GET"), (f"{one}/tries", get_task_instance_tries, "GET"),
-        (f"{one}/tries/{{task_try_number}}", get_task_instance_try_details, "GET"),
-        (f"{one}/dry_run", patch_task_instance_dry_run, "PATCH"), (one, get_task_instance, "GET"),
-        (one, patch_task_instance, "PATCH"), (f"{mapped}/tries", get_mapped_task_instance_tries, "GET"),
+        (f"{one}/tries/{{task_try_number}}", get_task_instance_try_details, "GET"), (one, get_task_instance, "GET"),
+        (f"{mapped}/tries", get_mapped_task_instance_tries, "GET"),
         (f"{mapped}/tries/{{task_try_number}}", get_mapped_task_instance_try_details, "GET"),
-        (f"{mapped}/dry_run", patch_task_instance_dry_run_by_map_index, "PATCH"),
-        (mapped, get_mapped_task_instance, "GET"), (mapped, patch_task_instance_by_map_index, "PATCH"),
-        ("/clearTaskInstances", post_clear_task_instances, "POST"),
+        (mapped, get_mapped_task_instance, "GET"), ("/clearTaskInstances", post_clear_task_instances, "POST"),
     ]  # fmt: skip
     for path, endpoint, method in routes:
         router.add_api_route(path, endpoint, methods=[method], operation_id=endpoint.__name__)

@@ -4,15 +4,17 @@
   (`bulk.run_actions`: in order, each action all or nothing with one `bulk_task_instances`
   event-log row; success keys are Airflow's `dag_id.run_id.task_id[map_index]`). `create` is
   refused (405); `update` patches each entity as the single patch does
-  (`task_instances.patch_instances`: state changes reach the app, one `patch_task_instance`
-  row per instance); `delete` deletes instances. An entity's `map_index` None (or a bare task
+  (`task_instances_patch.patch_instances`: state changes reach the app, one
+  `patch_task_instance` row per instance; an entity whose state changes nothing refuses the
+  action, 409); `delete` deletes instances. An entity's `map_index` None (or a bare task
   id) means every map index; `dag_id`/`dag_run_id` default to the path's (400 when `~` leaves
   one unnamed). Unknown instances refuse the action (404) unless `action_on_non_existence` is
   `skip`.
 - `DELETE .../taskInstances/{task_id}` (delete_task_instance): one map index (default -1); 200
   with a null body, as Airflow.
 - `PATCH .../taskGroupInstances/{group_id}` (and `/dry_run`): the single patch applied to every
-  task of the group (nested groups included), by the group ids the DAG's app registered.
+  task of the group (nested groups included), by the group ids the DAG's app registered (409
+  when every instance is in the new state already).
 
 Riir-specific: deleting an instance of a queued or running run is refused (409), as deleting
 such a run is: its app is still working on it.
@@ -46,7 +48,8 @@ from riir_airflow.broker.api.schemas_admin import (
 )
 from riir_airflow.broker.api.schemas_ops import BulkTaskInstanceBody
 from riir_airflow.broker.api.schemas_ti import PatchTaskInstanceBody, TaskInstanceCollectionResponse
-from riir_airflow.broker.api.task_instances import patch_instances, ti_row
+from riir_airflow.broker.api.task_instances import ti_row
+from riir_airflow.broker.api.task_instances_patch import new_state_name, patch_instances
 from riir_airflow.broker.auth import Principal
 from riir_airflow.broker.context import BrokerContext
 
@@ -129,7 +132,8 @@ def _update(
     for (d, r, t, index), indexes in _matches(ctx, list(keys), action.action_on_non_existence).items():
         entity = keys[(d, r, t, index)]
         patch_instances(ctx, principal, d, r, [t], index, entity, action.update_mask, dry_run=False,
-                        missing=f"No task instances found for dag_id: {d}, run_id: {r}, task_id: {t}")  # fmt: skip
+                        missing=f"No task instances found for dag_id: {d}, run_id: {r}, task_id: {t}",
+                        unchanged=f"Task id {t} is already in {new_state_name(entity)} state")  # fmt: skip
         done += [(d, r, t, i) for i in indexes]
         if entity.new_state is not None:
             wake.add(d)
@@ -179,7 +183,8 @@ def _group(
     if not members:
         raise not_found(f"Task group '{group_id}' not found in DAG '{dag_id}'")
     return patch_instances(ctx, principal, dag_id, dag_run_id, members, None, body, update_mask, dry_run=dry_run,
-                           missing=f"No task instances found for task group '{group_id}' in dag run '{dag_run_id}'")  # fmt: skip
+                           missing=f"No task instances found for task group '{group_id}' in dag run '{dag_run_id}'",
+                           unchanged=f"All task instances in the group are already in {new_state_name(body)} state")  # fmt: skip
 
 
 def patch_task_group_instances(
