@@ -364,6 +364,36 @@ def test_a_running_tasks_output_is_readable_before_it_ends(system: System) -> No
     assert "last words" in system.admin.read_log("chatty", run.run_id, "talk", -1, 1)
 
 
+def test_a_task_printing_more_than_a_request_may_carry_finishes_with_its_whole_log(system: System) -> None:
+    # 12 MiB of output at once: more than the broker accepts in one request (8 MiB); the app
+    # must ship it in pieces, not take the refusal for an outage and stall the run.
+    path = system.write_dag("loud", """
+        import sys, pendulum
+        from riir_airflow.sdk import DAG, task
+
+        with DAG("loud", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+                 is_paused_upon_creation=False):
+            @task
+            def shout():
+                for i in range(12 * 1024):
+                    sys.stdout.write(f"{i:08d}" + "x" * 1015 + "\\n")
+                return 1
+
+            @task
+            def after(value):
+                return value + 1
+
+            after(shout())
+    """)
+    system.start_app(path, wait_for="loud")
+    system.trigger("loud")
+    run = system.finished_run("loud", timeout=60)
+    assert system.states("loud", run.run_id) == {"shout": "success", "after": "success"}
+    text = system.admin.read_log("loud", run.run_id, "shout", -1, 1)
+    assert f"{0:08d}x" in text and f"{12 * 1024 - 1:08d}x" in text
+    assert text.count("x" * 1015 + "\n") == 12 * 1024
+
+
 def test_clear_and_mark_through_the_api_reach_the_app_at_once(system: System) -> None:
     from broker.support import http, login
 
