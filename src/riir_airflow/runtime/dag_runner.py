@@ -5,44 +5,39 @@ most one ready task, and repeats; when only retries are waiting it sleeps on the
 the earliest one is due. Nothing here decides semantics: trigger rules, retry outcomes and
 delays, branch skips, depends_on_past and the run's final state all come from the engine.
 
-Runs of every type are made here: manual ones (`create_manual_run`, what `dag.test()` makes),
-and the scheduled and backfill runs the engine plans (`create_planned_run`); a finished run is
-made runnable again by `requeue_run` (clear it, as a backfill reprocessing it does). `run`
-also resumes a run that was started before (cleared, or left running by a process that is
-gone): it continues from the task instances in the store.
+`run` also resumes a run that was started before (cleared, or left running by a process that
+is gone): it continues from the task instances in the store. The runner's helpers live next to
+it: making runs queued (`run_creation`: manual, planned, scheduled, requeued; `DagRunner`'s
+`create_*`/`requeue_run` methods call them), loading and expanding a run's task instances
+(`run_instances`), and the depends_on_past checks (`past_deps`).
+
+The underscore methods are hooks a subclass overrides (`AppRunDriver` runs tries in forked
+workers): keep their names and signatures.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from riir_airflow.engine import (
-    IN_FLIGHT_STATES,
-    ErrorKind,
-    decide,
-    fail_fast_changes,
-    outcome_of_try,
-    past_depends_verdict,
-    retry_delay_for,
-)
+from riir_airflow.engine import ErrorKind, decide, fail_fast_changes, outcome_of_try, retry_delay_for
 from riir_airflow.engine.graph import topology_of
-from riir_airflow.engine.past import previous_run_types
+from riir_airflow.runtime import run_creation, run_instances
 from riir_airflow.runtime.clock import Clock, SystemClock
+from riir_airflow.runtime.past_deps import PastDeps
 from riir_airflow.runtime.task_runner import TryOutcome, run_try
 from riir_airflow.sdk.exceptions import TaskDeferred
-from riir_airflow.sdk.run_type import DagRunType, generate_run_id
 from riir_airflow.sdk.state import DagRunState, TaskInstanceState
-from riir_airflow.store.records import DagRunRecord, TaskInstanceRecord
 
 if TYPE_CHECKING:
     from riir_airflow.engine import PlannedRun
     from riir_airflow.runtime.triggerer import TriggerOutcome, TriggerRunner
     from riir_airflow.sdk.dag import DAG
+    from riir_airflow.sdk.run_type import DagRunType
     from riir_airflow.store.protocol import Store
+    from riir_airflow.store.records import DagRunRecord, TaskInstanceRecord
 
 __all__ = ["DagRunner"]
 
@@ -76,12 +71,9 @@ class DagRunner:
         self._deferred: dict[tuple[str, int], TaskDeferred] = {}
         # Reschedule-mode sensors: (first poke of the try, reschedules so far) per instance.
         self._reschedules: dict[tuple[str, str, int], tuple[datetime.datetime, int]] = {}
-        # depends_on_past verdicts per (run_id, task_id, map_index): None when met, else why not.
-        # Earlier runs do not change while this one runs, so each is worked out once.
-        self._first_in_backfill: set[str] = set()
+        self._past = PastDeps(dag, store)
         self.blocked: dict[tuple[str, int], str] = {}
         """After `run` returned a run still running: its instances depends_on_past holds, and why."""
-        self._past_deps: dict[tuple[str, str, int], str | None] = {}
         self.orphans = "rerun"
         """What `run` does with instances a gone process left in flight: see `_orphaned`."""
         self.mark_success = (
@@ -90,7 +82,18 @@ class DagRunner:
             else mark_success_pattern
         )
 
-    # -- creating runs --------------------------------------------------------------------------
+    @property
+    def _past_deps(self) -> dict[tuple[str, str, int], str | None]:
+        """The depends_on_past verdicts so far (`PastDeps.verdicts`). A subclass that learns the
+        store changed a run drops that run's verdicts by assigning what is left (as
+        `AppRunDriver._reload` does)."""
+        return self._past.verdicts
+
+    @_past_deps.setter
+    def _past_deps(self, verdicts: dict[tuple[str, str, int], str | None]) -> None:
+        self._past.verdicts = verdicts
+
+    # -- creating runs (see `run_creation`) ----------------------------------------------------
     def create_manual_run(
         self,
         *,
@@ -101,84 +104,33 @@ class DagRunner:
         triggered_by: str = "test",
         replace_existing: bool = True,
     ) -> DagRunRecord:
-        """A manual run as `dag.test()` makes it: run_id from run_after (now), data interval
-        inferred by the timetable from the logical date. An existing run at the same logical
-        date is replaced, as `dag.test()` does."""
-        import pendulum
-
-        from riir_airflow.sdk.params import merge_params
-        from riir_airflow.sdk.timezone import coerce_datetime
-
-        merge_params(self.dag.params, None, conf or {}).validate()  # bad conf: refuse the run
-        # Naive dates are in `[core] default_timezone`, as Airflow's coerce_datetime reads them.
-        run_after = coerce_datetime(run_after or self.clock.now()).in_timezone("UTC")
-        interval_start = interval_end = None
-        if logical_date is not None:
-            logical_date = coerce_datetime(logical_date).in_timezone("UTC")
-            interval = self.dag.timetable.infer_manual_data_interval(run_after=logical_date)
-            interval_start = pendulum.instance(interval.start).in_timezone("UTC")
-            interval_end = pendulum.instance(interval.end).in_timezone("UTC")
-            if replace_existing:
-                self._delete_run_at(logical_date)
-        record = DagRunRecord(
-            dag_id=self.dag.dag_id,
-            run_id=run_id
-            or generate_run_id(run_type=DagRunType.MANUAL, logical_date=logical_date, run_after=run_after),
-            run_type=DagRunType.MANUAL.value,
-            state=DagRunState.QUEUED,
-            run_after=run_after,
+        """A manual run as `dag.test()` makes it, run_after now by default
+        (`run_creation.create_manual_run`)."""
+        return run_creation.create_manual_run(
+            self.dag,
+            self.store,
             logical_date=logical_date,
-            data_interval_start=interval_start,
-            data_interval_end=interval_end,
-            conf=dict(conf or {}),
+            run_after=run_after or self.clock.now(),
+            conf=conf,
+            run_id=run_id,
             triggered_by=triggered_by,
+            replace_existing=replace_existing,
         )
-        return self.store.create_dag_run(record)
-
-    def _delete_run_at(self, logical_date: datetime.datetime) -> None:
-        tiny = datetime.timedelta(microseconds=1)
-        for existing in self.store.list_dag_runs(
-            self.dag.dag_id, logical_date_after=logical_date - tiny, logical_date_before=logical_date + tiny
-        ):
-            self.store.delete_dag_run(existing.dag_id, existing.run_id)
 
     def create_planned_run(
         self, planned: PlannedRun, *, conf: dict[str, Any] | None = None, triggered_by: str | None = None
     ) -> DagRunRecord:
-        """A scheduled or backfill run the engine planned (`runs_to_schedule`, `backfill_runs`),
-        queued. triggered_by defaults to Airflow's: `timetable` for scheduled runs, `backfill`
-        for backfill runs."""
-        from riir_airflow.sdk.params import merge_params
-
-        merge_params(self.dag.params, None, conf or {}).validate()
-        interval = planned.data_interval
-        record = DagRunRecord(
-            dag_id=self.dag.dag_id,
-            run_id=planned.run_id,
-            run_type=planned.run_type.value,
-            state=DagRunState.QUEUED,
-            run_after=planned.run_after,
-            logical_date=planned.logical_date,
-            data_interval_start=interval.start if interval is not None else None,
-            data_interval_end=interval.end if interval is not None else None,
-            conf=dict(conf or {}),
-            triggered_by=triggered_by
-            or ("backfill" if planned.run_type is DagRunType.BACKFILL_JOB else "timetable"),
+        """A scheduled or backfill run the engine planned, queued (`run_creation.create_planned_run`)."""
+        return run_creation.create_planned_run(
+            self.dag, self.store, planned, conf=conf, triggered_by=triggered_by
         )
-        return self.store.create_dag_run(record)
 
     def create_scheduled_runs(
         self, now: datetime.datetime | None = None, *, runs: list[DagRunRecord] | None = None
     ) -> list[DagRunRecord]:
-        """The scheduled runs due at `now` (the clock's by default), created queued, in order:
-        what one scheduler pass creates for this DAG (`engine.runs_to_schedule`: catchup,
-        start/end dates, max_active_runs, dates already taken). `runs` is the DAG's history when
-        the caller already read it (listed from the store otherwise)."""
-        from riir_airflow.engine import runs_to_schedule
-
-        history = runs if runs is not None else self.store.list_dag_runs(self.dag.dag_id)
-        planned = runs_to_schedule(self.dag, history, now=now or self.clock.now())
-        return [self.create_planned_run(p) for p in planned]
+        """The scheduled runs due at `now` (the clock's by default), created queued
+        (`run_creation.create_scheduled_runs`)."""
+        return run_creation.create_scheduled_runs(self.dag, self.store, now or self.clock.now(), runs=runs)
 
     def requeue_run(
         self,
@@ -189,25 +141,10 @@ class DagRunner:
         triggered_by: str | None = None,
         conf: dict[str, Any] | None = None,
     ) -> DagRunRecord:
-        """Clear `task_ids` (all tasks when None) of `run` and queue the run again, as Airflow's
-        clear does: task instances go back to state none, keeping their try history (each gets
-        its retries again when it next runs); the run, if it had finished, becomes queued with
-        its dates unset. run_type/triggered_by/conf replace the run's when given."""
-        ids = (
-            task_ids
-            if task_ids is not None
-            else [ti.task_id for ti in self.store.get_task_instances(run.dag_id, run.run_id)]
-        )
-        self.store.clear_task_instances(run.dag_id, run.run_id, sorted(set(ids)))
-        finished = DagRunState(run.state) in (DagRunState.SUCCESS, DagRunState.FAILED)
-        if not finished and run_type is None and triggered_by is None and conf is None:
-            return self.store.get_dag_run(run.dag_id, run.run_id) or run
-        return self.store.requeue_dag_run(
-            run.dag_id,
-            run.run_id,
-            run_type=run_type.value if run_type is not None else None,
-            triggered_by=triggered_by,
-            conf=conf,
+        """Clear `task_ids` (all tasks when None) of `run` and queue it again, as Airflow's clear
+        does (`run_creation.requeue_run`)."""
+        return run_creation.requeue_run(
+            self.store, run, task_ids=task_ids, run_type=run_type, triggered_by=triggered_by, conf=conf
         )
 
     # -- running ----------------------------------------------------------------------------------
@@ -228,11 +165,7 @@ class DagRunner:
         """
         store = self.store
         self.blocked = {}
-        if first_in_backfill:
-            self._first_in_backfill.add(run.run_id)
-        else:
-            self._first_in_backfill.discard(run.run_id)
-        self._past_deps = {k: v for k, v in self._past_deps.items() if k[0] != run.run_id}
+        self._past.begin(run.run_id, first_in_backfill=first_in_backfill)
         tis = self._load_instances(run)
         resumed = DagRunState(run.state) is DagRunState.RUNNING and run.start_date is not None
         run.state = DagRunState.RUNNING
@@ -243,7 +176,7 @@ class DagRunner:
             test_run = run.triggered_by == "test" and run.logical_date is not None
             run.start_date = run.logical_date if test_run else self.clock.now()
         store.update_dag_run(run.dag_id, run.run_id, state=run.state, start_date=run.start_date)
-        self._expand_literal_mappings(run, tis)
+        run_instances.expand_literal_mappings(self.dag, store, self.clock, run, tis)
 
         while True:
             ended = self._before_pass(run, tis)
@@ -251,7 +184,7 @@ class DagRunner:
                 return ended
             if self._timed_out(run):
                 return self._finish(run, tis, DagRunState.FAILED, "timed_out")
-            held = self._held_by_past(run, tis)
+            held = self._past.held(run, tis)
             decision = decide(
                 self.topology,
                 {key: ti.state for key, ti in tis.items()},
@@ -330,7 +263,7 @@ class DagRunner:
         # either stays running for a later resume (leave_blocked) or ends failed, naming what
         # it waited for.
         blocked = {
-            k: self._past_deps.get((run.run_id, *k)) or "depends_on_past"
+            k: self._past.why(run.run_id, k) or "depends_on_past"
             for k in sorted(held)
             if tis[k].state not in _FINISHED
         }
@@ -344,134 +277,22 @@ class DagRunner:
             log.error(
                 "Task %s not run: depends_on_past not met (%s)",
                 key[0],
-                self._past_deps.get((run.run_id, *key)),
+                self._past.why(run.run_id, key),
             )
         return self._finish(run, tis, DagRunState.FAILED, "all_tasks_deadlocked")
 
-    # -- depends_on_past ------------------------------------------------------------------------
-    def _held_by_past(
-        self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord]
-    ) -> set[tuple[str, int]]:
-        """Schedulable instances of depends_on_past tasks whose previous run does not allow them."""
-        held: set[tuple[str, int]] = set()
-        for key, ti in tis.items():
-            if ti.state not in (_S.NONE, _S.UP_FOR_RETRY, _S.UP_FOR_RESCHEDULE):
-                continue
-            task = self.dag.task_dict.get(key[0])
-            if task is None or not getattr(task, "depends_on_past", False):
-                continue
-            cache_key = (run.run_id, *key)
-            if cache_key not in self._past_deps:
-                self._past_deps[cache_key] = self._past_dep_failure(run, task, key[1])
-            if self._past_deps[cache_key] is not None:
-                held.add(key)
-        return held
-
-    def _previous_run(self, run: DagRunRecord) -> DagRunRecord | None:
-        """Airflow's previous run for depends_on_past: the latest earlier non-manual run when
-        the DAG catches up, else the latest earlier run of any type (by logical date)."""
-        if run.logical_date is None:
-            return None
-        runs = self.store.list_dag_runs(
-            self.dag.dag_id,
-            run_types=previous_run_types(self.dag.catchup),
-            logical_date_before=run.logical_date,
-            limit=1,
-            descending=True,
-        )
-        return runs[0] if runs else None
-
-    def _past_dep_failure(self, run: DagRunRecord, task: Any, map_index: int) -> str | None:
-        """None when depends_on_past (and wait_for_downstream) allow the instance to run, else
-        why not: the engine's `past_depends_verdict` (Airflow's PrevDagrunDep) on the previous
-        run read from the store. Every map index of the task counts, as in Airflow."""
-        previous = self._previous_run(run)
-        previous_states = None
-        if previous is not None:
-            previous_states = {
-                ti.key: ti.state for ti in self.store.get_task_instances(self.dag.dag_id, previous.run_id)
-            }
-        verdict = past_depends_verdict(
-            task,
-            catchup=self.dag.catchup,
-            previous_logical_date=previous.logical_date if previous is not None else None,
-            previous_states=previous_states,
-            has_earlier_instances=lambda: self._has_earlier_instance(run, task.task_id),
-            first_in_backfill=run.run_id in self._first_in_backfill,
-        )
-        if verdict.kind.value == "run":
-            return None
-        return (
-            f"{verdict.reason} (previous run {previous.run_id})" if previous is not None else verdict.reason
-        )
-
-    def _has_earlier_instance(self, run: DagRunRecord, task_id: str) -> bool:
-        return any(
-            ti.task_id == task_id
-            for earlier in self.store.list_dag_runs(self.dag.dag_id, logical_date_before=run.logical_date)
-            for ti in self.store.get_task_instances(self.dag.dag_id, earlier.run_id)
-        )
-
+    # -- the run's instances (see `run_instances`) ------------------------------------------------
     def _load_instances(self, run: DagRunRecord) -> dict[tuple[str, int], TaskInstanceRecord]:
-        """The run's task instances: those in the store (a mapped task's expanded ones rather
-        than its placeholder), new ones for tasks without any; instances left in flight go back
-        to state none. Writes only what is new or changed (try history stays as it was)."""
-        dag = self.dag
-        by_task: dict[str, list[TaskInstanceRecord]] = {}
-        for ti in self.store.get_task_instances(run.dag_id, run.run_id):
-            by_task.setdefault(ti.task_id, []).append(ti)
-        tis: dict[tuple[str, int], TaskInstanceRecord] = {}
-        changed: list[TaskInstanceRecord] = []
-        for task in dag.topological_order():
-            found = by_task.get(task.task_id)
-            if not found:
-                new = TaskInstanceRecord(
-                    dag_id=dag.dag_id,
-                    run_id=run.run_id,
-                    task_id=task.task_id,
-                    max_tries=task.retries,
-                    operator=task.operator_name,
-                    pool=task.pool,
-                    queue=task.queue,
-                    priority_weight=task.priority_weight_total,
-                )
-                tis[new.key] = new
-                changed.append(new)
-                continue
-            expanded = [ti for ti in found if ti.map_index >= 0]
-            for ti in expanded or found:
-                if ti.state in IN_FLIGHT_STATES:
-                    self._orphaned(run, task, ti)
-                    changed.append(ti)
-                tis[ti.key] = ti
-        if changed:
-            self.store.put_task_instances(changed)
-        return tis
+        """The run's task instances, from the store or new (`run_instances.load_instances`);
+        each one left in flight goes through `_orphaned`."""
+        return run_instances.load_instances(self.dag, self.store, run, self._orphaned)
 
     def _orphaned(self, run: DagRunRecord, task: Any, ti: TaskInstanceRecord) -> None:
-        """An instance a process that is gone left in flight. In-process (`orphans="rerun"`) it
-        runs again, as Airflow re-runs a task cleared while running. A DAG app (`"retry"`)
-        handles it as Airflow handles a zombie: a try that was running (or deferred) counts as
-        failed, so the instance is up for retry (after its retry delay) or failed when it has
-        no retries left; one that never started (queued, scheduled) simply runs."""
-        started = ti.state in (_S.RUNNING, _S.DEFERRED, _S.RESTARTING, _S.UP_FOR_RESCHEDULE)
-        if self.orphans == "retry" and started and ti.try_number > 0:
-            retry = outcome_of_try(task, ti.try_number, ErrorKind.ERROR, max_tries=ti.max_tries)
-            log.warning(
-                "Task %s was left %s by a process that is gone: %s", ti.key, ti.state.value, retry.value
-            )
-            ti.state, ti.end_date = retry, self.clock.now()
-            ti.next_attempt_at = None
-            if retry is _S.UP_FOR_RETRY:
-                delay = retry_delay_for(
-                    task, ti.try_number, dag_id=self.dag.dag_id,
-                    run_id_or_logical_date=run.logical_date or run.run_id,
-                )  # fmt: skip
-                ti.next_attempt_at = ti.end_date + delay
-            return
-        log.warning("Task %s was left %s by a process that is gone: running it again", ti.key, ti.state.value)
-        ti.state, ti.next_attempt_at = _S.NONE, None
+        """An instance a process that is gone left in flight: run again, or (`orphans="retry"`)
+        a failed try, as Airflow handles a zombie (`run_instances.take_back_orphan`)."""
+        run_instances.take_back_orphan(self.dag, self.clock, run, task, ti, orphans=self.orphans)
 
+    # -- timeouts, deferrals and tries ----------------------------------------------------------
     def _until(self, run: DagRunRecord, moment: datetime.datetime | None) -> datetime.datetime | None:
         """`moment`, but no later than just past the run's dagrun_timeout (so a wait does not
         outlast the run)."""
@@ -486,52 +307,6 @@ class DagRunner:
         limit = self.dag.dagrun_timeout
         started = self._clock_start.get(run.run_id, run.start_date)
         return bool(limit and started and self.clock.now() - started > limit)
-
-    def _expand_literal_mappings(self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord]) -> None:
-        """Mapped tasks whose input is all literals are expanded when the run starts, as in
-        Airflow, so their instances exist (and are skipped one by one) whatever happens upstream."""
-        for task in self.dag.task_dict.values():
-            key = (task.task_id, -1)
-            literal = task.is_mapped and not list(task.expand_input.iter_references())
-            if literal and key in tis and tis[key].state is _S.NONE:
-                self._expand(run, tis, key)
-
-    def _expand(
-        self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], key: tuple[str, int]
-    ) -> None:
-        """Replace a mapped task's placeholder by its instances (or skip it when there are none).
-        In a mapped task group every member's placeholder is expanded at once, so instance i
-        of each member can follow instance i of the others."""
-        from riir_airflow.runtime.mapping import expanded_instances
-        from riir_airflow.sdk.mappedtaskgroup import mapped_task_group_of
-
-        task = self.dag.task_dict[key[0]]
-        group = None if task.is_mapped else mapped_task_group_of(task)
-        members = [key]
-        if group is not None:
-            members = [(t.task_id, -1) for t in group.iter_tasks()]
-            members = [m for m in members if m in tis and tis[m].state is _S.NONE]
-        try:
-            template = expanded_instances(task, tis[key], run, self.store, self.clock)
-        except Exception as exc:  # noqa: BLE001 - an input that cannot be expanded fails the task
-            log.error("Cannot expand %s: %s", key[0], exc)
-            tis[key].state, tis[key].note = _S.FAILED, f"{type(exc).__name__}: {exc}"
-            self.store.put_task_instances([tis[key]])
-            return
-        for member in members:
-            placeholder = tis[member]
-            if not template:
-                log.info("Mapped task %s has nothing to map over: skipped", member[0])
-                placeholder.state = _S.SKIPPED
-                self.store.put_task_instances([placeholder])
-                continue
-            instances = [dataclasses.replace(placeholder, map_index=t.map_index) for t in template]
-            del tis[member]
-            self.store.delete_task_instance(run.dag_id, run.run_id, member[0], -1)
-            for instance in instances:
-                tis[instance.key] = instance
-            self.store.put_task_instances(instances)
-            log.info("Expanded %s into %d instances", member[0], len(instances))
 
     def _defer(self, key: tuple[str, int], deferral: TaskDeferred) -> None:
         from riir_airflow.runtime.triggerer import TriggerRunner
@@ -583,7 +358,7 @@ class DagRunner:
         run it to its end. A subclass that runs tries elsewhere overrides `_execute`."""
         task = self.dag.task_dict[key[0]]
         if key[1] < 0 and (task.is_mapped or task.mapped_task_group_id is not None):
-            self._expand(run, tis, key)
+            run_instances.expand(self.dag, self.store, self.clock, run, tis, key)
             return
         ti = tis[key]
         if ti.state is _S.NONE and ti.try_number > 0 and resume is None:
@@ -683,7 +458,9 @@ class DagRunner:
                 changed.append(tis[other])
         self._save_outcome(key, outcome, changed)
 
-    def _save_outcome(self, key: tuple[str, int], outcome: TryOutcome, changed: list[TaskInstanceRecord]) -> None:
+    def _save_outcome(
+        self, key: tuple[str, int], outcome: TryOutcome, changed: list[TaskInstanceRecord]
+    ) -> None:
         """Write the instances a try's end changed (the instance itself first)."""
         self.store.put_task_instances(changed)
 
