@@ -20,7 +20,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from riir_airflow.broker.api import actions
@@ -275,19 +274,11 @@ def clear_runs(
     return DAGRunCollectionResponse(dag_runs=runs, total_entries=len(runs))
 
 
-def _only_new_or_only_failed(data: Any) -> Any:
-    """Airflow refuses a run clear asking for both `only_new` and `only_failed`, on the body as
-    sent, before its fields are validated (422 `Value error, ...`)."""
-    if isinstance(data, dict) and data.get("only_new") and data.get("only_failed"):
-        raise ValueError("only_new and only_failed are mutually exclusive")
-    return data
-
-
 def clear_dag_run(
     request: Request,
     dag_id: str,
     dag_run_id: str,
-    body: Annotated[DAGRunClearBody, BeforeValidator(_only_new_or_only_failed)],
+    body: DAGRunClearBody,
     principal: _Editor,
 ) -> ClearTaskInstanceCollectionResponse | DAGRunResponse:
     """Clear a run's task instances (all, or only failed ones); `dry_run` lists them instead."""

@@ -12,7 +12,7 @@ import enum
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "BatchListBody",
@@ -194,11 +194,22 @@ class DAGRunPatchBody(StrictBody):
 
 
 class DAGRunClearBody(StrictBody):
+    """How to clear a run (also the options of the bulk `clearDagRuns`). Both `only_new` and
+    `only_failed` are refused on the body as sent, before its fields are checked: Airflow's 422
+    `Value error, ...` comes first, whatever else is wrong."""
+
     dry_run: bool = True
     only_failed: bool = False
     only_new: bool = False
     run_on_latest_version: bool | None = None
     note: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_new_or_only_failed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("only_new") and data.get("only_failed"):
+            raise ValueError("only_new and only_failed are mutually exclusive")
+        return data
 
 
 class BatchListBody(StrictBody):

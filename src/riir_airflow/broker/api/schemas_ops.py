@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from riir_airflow.broker.api.schemas import DagRunMutableState, Datetime, StrictBody
+from riir_airflow.broker.api.schemas import DAGRunClearBody, DagRunMutableState, Datetime, StrictBody
 from riir_airflow.broker.api.schemas_ti import PatchTaskInstanceBody
 
 __all__ = [
@@ -31,24 +31,17 @@ class BulkDAGRunBody(StrictBody):
     note: str | None = Field(default=None, max_length=1000)
 
 
-class BulkDAGRunClearBody(StrictBody):
+class BulkDAGRunClearBody(DAGRunClearBody):
     """Which runs to clear: `dag_runs`, or (Airflow's partitioned DAGs) a partition selector;
     exactly one of the three selection modes (422 otherwise, as Airflow)."""
 
     partition_key: str | None = None
     partition_date_start: Datetime = None
     partition_date_end: Datetime = None
-    dry_run: bool = True
-    only_failed: bool = False
-    only_new: bool = False
-    run_on_latest_version: bool | None = None
-    note: str | None = Field(default=None, max_length=1000)
     dag_runs: list[BulkDAGRunBody] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_selection_mode(self) -> BulkDAGRunClearBody:
-        if self.only_new and self.only_failed:
-            raise ValueError("only_new and only_failed are mutually exclusive")
         window = self.partition_date_start is not None or self.partition_date_end is not None
         if sum([bool(self.dag_runs), self.partition_key is not None, window]) != 1:
             raise ValueError(
