@@ -205,7 +205,8 @@ class DagRunner:
                 if decision.deadlocked:
                     log.error("Dag run %s is deadlocked: %s", run.run_id, dict(decision.waiting))
                 return self._finish(run, tis, decision.run_state, reason)
-            ready = self._dispatch_order(tis, decision.ready)
+            to_run = self._succeed_without_running(run, tis, list(decision.ready))
+            ready = self._dispatch_order(tis, to_run)
             if ready:
                 # Like one pass of Airflow's dag.test(): everything ready is scheduled at once and
                 # runs, even if a sibling run earlier in the pass asks to skip it; then decide again.
@@ -214,8 +215,8 @@ class DagRunner:
                     if key in tis and tis[key].state in (_S.NONE, _S.UP_FOR_RETRY, _S.UP_FOR_RESCHEDULE):
                         self._run_one(run, tis, key)
                 self._scheduled = set()
-            elif decision.changes:
-                continue  # flags set in this pass are counted by the next one
+            elif decision.changes or len(to_run) < len(decision.ready):
+                continue  # states set in this pass are counted by the next one
             else:
                 finished = self._idle(run, tis, decision, held, leave_blocked=leave_blocked)
                 if finished is not None:
@@ -227,6 +228,13 @@ class DagRunner:
         """Called before each pass; a subclass takes in what happened meanwhile (results of
         tries running elsewhere, commands) and may end the run here by returning it."""
         return None
+
+    def _succeed_without_running(
+        self, run: DagRunRecord, tis: dict[tuple[str, int], TaskInstanceRecord], ready: list[tuple[str, int]]
+    ) -> list[tuple[str, int]]:
+        """The ready instances that must run; a subclass may mark others success without running
+        them (Airflow's scheduler does so with plain EmptyOperators, dag.test() runs them all)."""
+        return ready
 
     def _dispatch_order(
         self, tis: dict[tuple[str, int], TaskInstanceRecord], ready: Any

@@ -394,6 +394,37 @@ def test_a_task_printing_more_than_a_request_may_carry_finishes_with_its_whole_l
     assert text.count("x" * 1015 + "\n") == 12 * 1024
 
 
+def test_plain_empty_operators_succeed_without_running_as_airflows_scheduler_does(system: System) -> None:
+    path = system.write_dag("markers", """
+        import pendulum
+        from riir_airflow.sdk import DAG, task
+        from riir_airflow.providers.standard.operators.empty import EmptyOperator
+
+        def announce(context):
+            print("end's success callback ran")
+
+        with DAG("markers", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+                 is_paused_upon_creation=False):
+            @task
+            def work():
+                print("work ran")
+
+            start = EmptyOperator(task_id="start")
+            end = EmptyOperator(task_id="end", on_success_callback=announce)
+            start >> work() >> end
+    """)
+    system.start_app(path, wait_for="markers")
+    system.trigger("markers")
+    run = system.finished_run("markers", timeout=30)
+    assert system.states("markers", run.run_id) == {"start": "success", "work": "success", "end": "success"}
+    tis = {ti.task_id: ti for ti in system.admin.get_task_instances("markers", run.run_id)}
+    assert tis["start"].try_number == 1 and tis["start"].start_date == tis["start"].end_date
+    assert "work ran" in system.admin.read_log("markers", run.run_id, "work", -1, 1)
+    # start never reached a worker (no output at all); end has a callback, so it ran like any task
+    assert not system.admin.read_log("markers", run.run_id, "start", -1, 1)
+    assert "end's success callback ran" in system.admin.read_log("markers", run.run_id, "end", -1, 1)
+
+
 def test_clear_and_mark_through_the_api_reach_the_app_at_once(system: System) -> None:
     from broker.support import http, login
 

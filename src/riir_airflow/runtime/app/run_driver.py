@@ -50,6 +50,22 @@ _Key = tuple[str, int]
 _request_ids = itertools.count(1)
 EXECUTION_TIMEOUT_GRACE_SECONDS = 10.0
 _POOL_RETRY_SECONDS = 1.0
+_READY_STATES = (_S.NONE, _S.UP_FOR_RETRY, _S.UP_FOR_RESCHEDULE)
+
+
+def runs_nothing(task: Any) -> bool:
+    """Whether Airflow's scheduler would mark this task success without running it: an
+    EmptyOperator (or subclass) with no on_execute or on_success callback, no inlets and no
+    outlets. Mapped tasks are expanded and run as usual."""
+    return bool(
+        getattr(task, "inherits_from_empty_operator", False)
+        and not getattr(task, "is_mapped", False)
+        and getattr(task, "mapped_task_group_id", None) is None
+        and not getattr(task, "on_execute_callback", None)
+        and not getattr(task, "on_success_callback", None)
+        and not getattr(task, "inlets", None)
+        and not getattr(task, "outlets", None)
+    )
 
 
 class HandedBack(RuntimeError):
@@ -100,6 +116,29 @@ class AppRunDriver(DagRunner):
         self._stored_before: dict[_Key, tuple[TaskInstanceState, int]] = {}
 
     # -- starting tries -------------------------------------------------------------------------
+    def _succeed_without_running(
+        self, run: DagRunRecord, tis: dict[_Key, TaskInstanceRecord], ready: list[_Key]
+    ) -> list[_Key]:
+        """As Airflow's scheduler: a ready EmptyOperator with no on_execute/on_success callback,
+        inlets or outlets is marked success (a new try, starting and ending now, no log) without
+        a worker, a pool slot or a parallelism slot; everything else runs."""
+        if self.control.draining.is_set():
+            return ready
+        now = self.clock.now()
+        to_run: list[_Key] = []
+        done: list[TaskInstanceRecord] = []
+        for key in ready:
+            ti = tis.get(key)
+            if ti is None or ti.state not in _READY_STATES or not runs_nothing(self.dag.task_dict[ti.task_id]):
+                to_run.append(key)
+                continue
+            ti.state, ti.try_number, ti.start_date, ti.end_date = _S.SUCCESS, ti.try_number + 1, now, now
+            ti.next_attempt_at = None
+            done.append(ti)
+        if done:
+            self.store.put_task_instances(done)
+        return to_run
+
     def _dispatch_order(self, tis: dict[_Key, TaskInstanceRecord], ready: Any) -> list[_Key]:
         """Ready instances by priority weight, those of a pool only once the broker granted
         their slots (the others wait for a later pass: `_pool_waiting`)."""
