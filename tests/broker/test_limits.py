@@ -9,8 +9,9 @@ from http.client import HTTPConnection
 import pytest
 
 from riir_airflow.sdk.state import DagRunState
-from riir_airflow.store.records import DagRunRecord, VariableRecord
+from riir_airflow.store.records import DagRunRecord, TaskInstanceRecord, VariableRecord
 from riir_airflow.wire.errors import RateLimited, RequestTooLarge
+from riir_airflow.wire.messages import SerializedDag, SerializedTask
 
 from .conftest import T0
 from .support import http
@@ -101,3 +102,18 @@ def test_the_client_gives_up_with_rate_limited_when_retries_run_out(make_broker)
     client.list_dag_runs("d")
     with pytest.raises(RateLimited):
         client.list_dag_runs("d")
+
+
+def _dag_of(n_tasks: int) -> SerializedDag:
+    return SerializedDag("big_dag", "/dags/big.py", tasks=[SerializedTask(f"task_{i:05d}") for i in range(n_tasks)])
+
+
+def test_a_registration_may_exceed_the_request_limit_up_to_its_own(make_broker) -> None:
+    broker = make_broker(max_request_bytes=4096, max_register_bytes=256 * 1024)
+    app = broker.client(broker.app_token("big_dag"))
+    answer = app.register([_dag_of(500)], code_hash="h")  # ~30 KiB: over 4 KiB, under 256 KiB
+    assert answer.dag_ids == ["big_dag"]
+    with pytest.raises(RequestTooLarge):  # other calls keep the request limit
+        app.put_task_instances([TaskInstanceRecord("big_dag", "r", "t" * 5000)])
+    with pytest.raises(RequestTooLarge):
+        app.register([_dag_of(10_000)], code_hash="h2")

@@ -106,6 +106,7 @@ def create_app(
     app.add_middleware(
         LimitsMiddleware,
         max_request_bytes=settings.max_request_bytes,
+        max_register_bytes=settings.max_register_bytes,
         rate=settings.app_rate_limit,
         burst=settings.app_rate_burst,
     )

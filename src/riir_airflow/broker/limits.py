@@ -3,7 +3,10 @@
 Contract:
 - A request whose body is larger than `max_request_bytes` gets 413 `RequestTooLarge` and is not
   handled: refused up front from its Content-Length, or as soon as a streamed (chunked) body
-  crosses the limit (it is read to the limit first), before any route sees it.
+  crosses the limit (it is read to the limit first), before any route sees it. An app's
+  registration (`REGISTER_PATH`) has its own, larger limit, `max_register_bytes`: it carries the
+  structure of every DAG of the file at once (~350 bytes a task: one file generating 300 DAGs
+  of 60 tasks registers 6 MiB), and comes once per app start.
 - Each caller has a token bucket of `burst` requests refilled at `rate` per second; a request
   finding it empty gets 429 `RateLimited` with a `Retry-After` header. The caller is its bearer
   credential (hashed; so each app token, user JWT or the bootstrap secret has its own bucket),
@@ -24,7 +27,9 @@ from typing import Any
 
 from riir_airflow.wire.messages import ErrorInfo, ErrorResponse, dump
 
-__all__ = ["LimitsMiddleware", "TokenBuckets", "error_response_bytes"]
+__all__ = ["REGISTER_PATH", "LimitsMiddleware", "TokenBuckets", "error_response_bytes"]
+
+REGISTER_PATH = "/internal/v1/apps/register"
 
 Scope = dict[str, Any]
 
@@ -65,9 +70,12 @@ class TokenBuckets:
 class LimitsMiddleware:
     """ASGI middleware enforcing the body size limit (413) and per-caller rate limit (429)."""
 
-    def __init__(self, app: Any, *, max_request_bytes: int, rate: float, burst: int) -> None:
+    def __init__(
+        self, app: Any, *, max_request_bytes: int, rate: float, burst: int, max_register_bytes: int | None = None
+    ) -> None:
         self.app = app
         self.max_request_bytes = max_request_bytes
+        self.max_register_bytes = max(max_register_bytes or 0, max_request_bytes)
         self.buckets = TokenBuckets(rate, burst)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -81,7 +89,7 @@ class LimitsMiddleware:
             await _reply(send, 429, "RateLimited", f"rate limit exceeded; retry in {wait:.2f}s", retry_after)
             return
         length = headers.get(b"content-length")
-        limit = self.max_request_bytes
+        limit = self.max_register_bytes if scope.get("path") == REGISTER_PATH else self.max_request_bytes
         if length is not None and length.isdigit() and int(length) > limit:
             await _reply(send, 413, "RequestTooLarge", f"request body over the {limit} byte limit")
             return

@@ -9,7 +9,8 @@ Contract: `BrokerSettings.from_config(conf)` reads
 - `[riir] app_heartbeat_timeout` (s, default 60): an app silent for longer is gone, and its
   running task instances become zombies; `app_heartbeat_interval` (s, default 5) is what apps
   are told to use; `lease_ttl` (s, default 30): a lease not renewed for that long expires;
-- `[riir] max_request_bytes` (default 8 MiB, 413 above), `app_rate_limit` (requests/s per token,
+- `[riir] max_request_bytes` (default 8 MiB, 413 above; an app's registration:
+  `max_register_bytes`, default 64 MiB), `app_rate_limit` (requests/s per token,
   default 500) and `app_rate_burst` (default 1000), 429 beyond;
 - `[riir] app_bootstrap_secret`: a secret an app may present on its first registration to be
   issued a token scoped to the DAGs it registers (empty: bootstrap registration is off);
@@ -49,6 +50,7 @@ class BrokerSettings:
     app_heartbeat_interval: float = 5.0
     lease_ttl: float = 30.0
     max_request_bytes: int = 8 * 1024 * 1024
+    max_register_bytes: int = 64 * 1024 * 1024
     app_rate_limit: float = 500.0
     app_rate_burst: int = 1000
     app_bootstrap_secret: str = ""
@@ -84,6 +86,7 @@ class BrokerSettings:
             "app_heartbeat_interval": get("riir", "app_heartbeat_interval", 5.0, float),
             "lease_ttl": get("riir", "lease_ttl", 30.0, float),
             "max_request_bytes": get("riir", "max_request_bytes", 8 * 1024 * 1024, int),
+            "max_register_bytes": get("riir", "max_register_bytes", 64 * 1024 * 1024, int),
             "app_rate_limit": get("riir", "app_rate_limit", 500.0, float),
             "app_rate_burst": get("riir", "app_rate_burst", 1000, int),
             "app_bootstrap_secret": get("riir", "app_bootstrap_secret", ""),
