@@ -9,6 +9,15 @@ PYTHON="${PYTHON:-$(command -v python3.12 || command -v python3.13 || command -v
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
+# The web UI tests drive Debian's chromium through Playwright (Playwright's own browser
+# downloads are not used); install it when missing (needs root, as on CI machines).
+if [ -z "${RIIR_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is missing (the UI tests need it): apt-get install chromium, or set RIIR_CHROMIUM" >&2
+  fi
+fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[dev,broker]'
 .venv/bin/ruff check src tests bench
