@@ -3,7 +3,8 @@
 Contract:
 - `create_app(store, registry, settings, clock=None, reaper=True)` returns a FastAPI app serving
   the internal app API (`/internal/v1/...`: store operations, batch, registration, heartbeat,
-  leases, commands, import errors), login (`/auth/token`), health and version (`/api/v2/...`).
+  leases, commands, import errors), login (`/auth/token`), the public REST API (`/api/v2/...`)
+  and the web UI's static files (`/ui/`, `ui.ui_router`; `/` redirects there).
   Every request first passes the size and rate limits (`limits.LimitsMiddleware`).
 - The app owns no globals: its `BrokerContext` is `app.state.broker`, so tests build brokers
   on throwaway metastores with a `FakeClock` side by side.
@@ -40,6 +41,7 @@ from riir_airflow.broker.reaper import reap_forever
 from riir_airflow.broker.registry import Registry
 from riir_airflow.broker.settings import BrokerSettings
 from riir_airflow.broker.store_routes import StoreFastPath, store_router
+from riir_airflow.broker.ui import ui_router
 from riir_airflow.jsonlog import JsonFormatter, configure_json_logging
 
 __all__ = ["JsonFormatter", "configure_logging", "create_app"]
@@ -102,6 +104,7 @@ def create_app(
     app.include_router(store_router())
     app.include_router(app_router())
     app.include_router(api_router())
+    app.include_router(ui_router())  # the web UI's static files at /ui/ (no data, no auth)
     app.add_middleware(StoreFastPath)  # inside the limits: store calls skip FastAPI's routing
     app.add_middleware(
         LimitsMiddleware,

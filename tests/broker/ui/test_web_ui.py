@@ -1,0 +1,289 @@
+"""The web UI (`/ui/`) in a real headless Chromium (Debian's, driven by Playwright), against a
+real broker process and a real DAG app process on SQLite (the API behind the pages is tested on
+SQLite and PostgreSQL in tests/broker/api). One broker, app and browser for the module; each
+test has its own browser context (its own sessionStorage, so its own login).
+
+No Chromium is a failure, not a skip: CI installs it (`apt-get install chromium`), or point
+RIIR_CHROMIUM at a Chromium/Chrome binary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import urllib.parse
+from collections.abc import Iterator
+from http.client import HTTPConnection, HTTPResponse
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from runtime.app.conftest import BOOTSTRAP, JWT, System, _broker_on
+
+from broker.support import broker_env, http, login, riir
+
+HELLO = "ui_hello"
+OTHER = "ui_other"
+PRINTED = "hello from <script>window.pwned = 1</script> the task"
+
+DAG_FILE = f'''
+import pendulum
+from riir_airflow.sdk import DAG, Param, task
+
+with DAG("{HELLO}", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+         tags=["<b>x</b>", "team"], description="<i>described</i>",
+         params={{"n": Param(1, type="integer")}}):
+    @task
+    def hello():
+        print({PRINTED!r})
+
+    @task
+    def after():
+        print("after")
+
+    hello() >> after()
+
+with DAG("{OTHER}", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC")):
+    @task
+    def noop():
+        pass
+
+    noop()
+'''
+
+
+def chromium_path() -> str:
+    path = os.environ.get("RIIR_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        pytest.fail(
+            "No Chromium for the web UI tests: install Debian's (`apt-get install chromium`, as "
+            "scripts/test.sh does) or set RIIR_CHROMIUM to a Chromium/Chrome binary. Playwright "
+            "drives that browser; it downloads none.",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """A broker on SQLite with the app of one good DAG file (two DAGs) and one broken file's
+    import error (its app exits 2 after reporting it)."""
+    home = tmp_path_factory.mktemp("ui")
+    env = broker_env(
+        home, f"sqlite:///{home / 'airflow.db'}",
+        api_auth__jwt_secret=JWT, riir__app_bootstrap_secret=BOOTSTRAP,
+        riir__app_heartbeat_interval="0.5", riir__app_heartbeat_timeout="30",
+        riir__command_recheck_seconds="0.5", riir__token_cache_seconds="0", riir__app_rate_limit="0",
+        core__dags_are_paused_at_creation="False",
+    )  # fmt: skip
+    riir(env, "db", "migrate")
+    riir(env, "users", "create", "--username", "admin", "--role", "admin", "--password", "admin")
+    system = System(env=env, home=home, broker=_broker_on(env, home))
+    try:
+        broken = system.start_app(system.write_dag("broken", "raise RuntimeError('<b>boom</b> at import')\n"))
+        system.start_app(system.write_dag("ui_dags", DAG_FILE), wait_for=HELLO)
+        assert broken.wait(60) == 2, broken.text()
+        yield system
+    finally:
+        for app in system.apps:
+            app.stop()
+        system.broker.stop()
+
+
+@pytest.fixture
+def page(browser: Browser, system: System) -> Iterator[Page]:
+    context = browser.new_context(base_url=system.broker.url)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield page
+        assert errors == [], f"JavaScript errors on the page: {errors}"
+    finally:
+        context.close()
+
+
+def log_in(page: Page, password: str = "admin") -> None:
+    page.goto("/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def api(system: System, method: str, path: str, body: object = None) -> object:
+    status, answer = http(method, f"{system.broker.url}/api/v2/{path}", body,
+                          token=login(system.broker.url, "admin", "admin"))  # fmt: skip
+    assert status < 300, (status, answer)
+    return answer
+
+
+def row(page: Page, dag_id: str) -> Locator:
+    return page.locator(f'tr[data-dag-id="{dag_id}"]')
+
+
+# ---- the static files ----------------------------------------------------------------------
+
+
+def get(system: System, path: str, headers: dict[str, str] | None = None) -> HTTPResponse:
+    conn = HTTPConnection("127.0.0.1", system.broker.port, timeout=10)
+    conn.request("GET", path, headers=headers or {})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response
+
+
+def test_the_root_redirects_to_the_ui_whose_files_need_no_login_and_are_revalidated(system: System) -> None:
+    for path in ("/", "/ui"):
+        response = get(system, path)
+        assert response.status == 307
+        assert urllib.parse.urljoin(f"http://x{path}", response.getheader("location")) == "http://x/ui/"
+    for path, kind in (("/ui/", "text/html"), ("/ui/app.js", "text/javascript"), ("/ui/app.css", "text/css")):
+        response = get(system, path)
+        assert response.status == 200, path
+        assert response.getheader("content-type").startswith(kind)
+        assert response.getheader("cache-control") == "no-cache"
+        assert get(system, path, {"If-None-Match": response.getheader("etag")}).status == 304
+    assert get(system, "/ui/secret.py").status == 404
+    status, spec = http("GET", f"{system.broker.url}/openapi.json")
+    assert status == 200 and not [p for p in spec["paths"] if p == "/" or p.startswith("/ui")]
+
+
+# ---- login ---------------------------------------------------------------------------------
+
+
+def test_a_wrong_password_shows_the_error_and_no_data(page: Page) -> None:
+    log_in(page, password="wrong")
+    expect(page.get_by_role("alert")).to_have_text("Invalid credentials")
+    expect(page.get_by_label("Username")).to_be_visible()
+    assert page.locator("table").count() == 0
+    assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_a_login_lists_the_dags_and_logging_out_forgets_the_token(page: Page) -> None:
+    log_in(page)
+    expect(page.get_by_role("link", name=HELLO, exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name=OTHER, exact=True)).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_label("Username")).to_be_visible()
+    page.reload()
+    expect(page.get_by_label("Username")).to_be_visible()
+    assert page.locator("table").count() == 0
+
+
+def test_an_answer_401_goes_back_to_the_login_form(page: Page) -> None:
+    log_in(page)
+    expect(page.get_by_role("link", name=HELLO, exact=True)).to_be_visible()
+    page.evaluate("sessionStorage.setItem('riir-airflow.token', 'not-a-jwt')")
+    page.goto(f"/ui/#/dags/{HELLO}")
+    expect(page.get_by_role("alert")).to_contain_text("log in again")
+    expect(page.get_by_label("Username")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('riir-airflow.token')") is None
+
+
+# ---- the DAG list ----------------------------------------------------------------------------
+
+
+def test_the_dag_list_shows_a_broken_files_import_error(page: Page, system: System) -> None:
+    log_in(page)
+    errors = page.get_by_role("region", name="Import errors")
+    expect(errors).to_contain_text(str(system.dags / "broken.py"))
+    expect(errors).to_contain_text("RuntimeError: <b>boom</b> at import")
+
+
+def test_values_with_html_in_them_are_shown_as_text_not_markup(page: Page) -> None:
+    log_in(page)
+    hello = row(page, HELLO)
+    expect(hello.get_by_text("<b>x</b>", exact=True)).to_be_visible()
+    expect(hello.get_by_text("<i>described</i>", exact=True)).to_be_visible()
+    expect(hello.locator(".tag")).to_have_text(["<b>x</b>", "team"])
+    assert page.locator("main b, main i").count() == 0
+
+
+def test_the_paused_toggle_pauses_and_unpauses_the_dag(page: Page, system: System) -> None:
+    log_in(page)
+    toggle = page.get_by_label(f"{OTHER} paused")
+    expect(toggle).not_to_be_checked()
+    toggle.check()
+    expect(toggle).to_be_enabled()
+    assert api(system, "GET", f"dags/{OTHER}")["is_paused"] is True
+    page.reload()
+    expect(page.get_by_label(f"{OTHER} paused")).to_be_checked()
+    page.get_by_label(f"{OTHER} paused").uncheck()
+    expect(page.get_by_label(f"{OTHER} paused")).to_be_enabled()
+    assert api(system, "GET", f"dags/{OTHER}")["is_paused"] is False
+
+
+def test_a_conf_that_breaks_the_params_shows_the_apis_error_and_triggers_nothing(
+    page: Page, system: System
+) -> None:
+    log_in(page)
+    row(page, OTHER).get_by_role("button", name="Trigger").click()  # the form is one at a time
+    row(page, HELLO).get_by_role("button", name="Trigger").click()
+    form = page.get_by_role("form", name=f"Trigger {HELLO}")
+    form.get_by_label("Configuration JSON").fill("[1, 2]")
+    form.get_by_role("button", name="Trigger run").click()
+    expect(form.get_by_role("alert")).to_have_text("The configuration must be a JSON object.")
+    before = api(system, "GET", f"dags/{HELLO}/dagRuns")["total_entries"]
+    form.get_by_label("Configuration JSON").fill(json.dumps({"n": "not a number"}))
+    form.get_by_role("button", name="Trigger run").click()
+    expect(form.get_by_role("alert")).to_contain_text("400: Invalid input for param n")
+    assert api(system, "GET", f"dags/{HELLO}/dagRuns")["total_entries"] == before
+
+
+# ---- runs: trigger, grid, run page, task instance page ----------------------------------------
+
+
+def test_a_run_triggered_from_the_ui_shows_up_and_its_grid_cells_turn_success(
+    page: Page, system: System
+) -> None:
+    log_in(page)
+    row(page, HELLO).get_by_role("button", name="Trigger").click()
+    form = page.get_by_role("form", name=f"Trigger {HELLO}")
+    form.get_by_label("Configuration JSON").fill('{"n": 7}')
+    form.get_by_role("button", name="Trigger run").click()
+    expect(page).to_have_url(f"{system.broker.url}/ui/#/dags/{HELLO}")
+    runs = api(system, "GET", f"dags/{HELLO}/dagRuns?order_by=-run_after&limit=1")["dag_runs"]
+    run_id = runs[0]["dag_run_id"]
+    assert runs[0]["conf"] == {"n": 7} and runs[0]["run_type"] == "manual"
+    # The page refreshes itself while the run is active: both cells end up success.
+    for task_id in ("hello", "after"):
+        cell = page.locator(f'a.cell[data-task="{task_id}"][data-run="{run_id}"]')
+        expect(cell).to_have_attribute("data-state", "success", timeout=45_000)
+        expect(cell).to_have_css("background-color", "rgb(0, 128, 0)")  # Airflow's success green
+    expect(page.locator(".grid tbody td:first-child")).to_have_text(["hello", "after"])  # upstream first
+    run_row = page.locator(f'tr[data-run-id="{run_id}"]')
+    expect(run_row.locator(".state")).to_have_text("success")
+    expect(run_row).to_contain_text("manual")
+
+
+def test_the_run_and_task_instance_pages_show_states_and_the_printed_log_line_as_text(
+    page: Page, system: System
+) -> None:
+    run = api(system, "POST", f"dags/{HELLO}/dagRuns", {"logical_date": None})
+    run_id = run["dag_run_id"]
+    system.finished_run(HELLO, run_id)
+    log_in(page)
+    expect(page.get_by_role("link", name=HELLO, exact=True)).to_be_visible()
+    page.goto(f"/ui/#/dags/{HELLO}/runs/{urllib.parse.quote(run_id, safe='')}")
+    expect(page.locator('tr[data-task="hello"] .state')).to_have_text("success")
+    expect(page.locator('tr[data-task="after"] .state')).to_have_text("success")
+    page.locator('tr[data-task="hello"]').get_by_role("link", name="hello").click()
+    expect(page.get_by_role("heading", name="hello")).to_be_visible()
+    expect(page.get_by_label("Log")).to_contain_text(PRINTED)
+    expect(page.get_by_label("Try")).to_have_value("1")
+    assert page.locator("main script").count() == 0
+    assert page.evaluate("window.pwned") is None
