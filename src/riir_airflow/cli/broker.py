@@ -132,7 +132,10 @@ def _broker(args: argparse.Namespace) -> int:
     }
     if settings.broker_workers == 1:
         app = create_app(store, registry, settings)
-        log.info("broker serving url=http://%s:%s metastore=%s", settings.host, settings.port, url)
+        log.info(
+            "broker serving url=http://%s:%s ui=http://%s:%s/ui/ metastore=%s",
+            settings.host, settings.port, settings.host, settings.port, url,
+        )  # fmt: skip
         uvicorn.run(app, **served)
         return 0
     store.close()  # the check is done; each worker opens its own pool
@@ -145,8 +148,8 @@ def _broker(args: argparse.Namespace) -> int:
     if args.port is not None:
         os.environ["AIRFLOW__API__PORT"] = str(settings.port)
     log.info(
-        "broker serving url=http://%s:%s metastore=%s workers=%s",
-        settings.host, settings.port, url, settings.broker_workers,
+        "broker serving url=http://%s:%s ui=http://%s:%s/ui/ metastore=%s workers=%s",
+        settings.host, settings.port, settings.host, settings.port, url, settings.broker_workers,
     )  # fmt: skip
     uvicorn.run(
         "riir_airflow.cli.broker:app_from_environment",

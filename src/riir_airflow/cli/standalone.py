@@ -184,7 +184,8 @@ def _standalone(args: argparse.Namespace) -> int:
         _write_state(state_path, state)
         banner = [
             "",
-            f"riir-airflow standalone is running: REST API at {url}/api/v2  (OpenAPI docs: {url}/docs)",
+            f"riir-airflow standalone is running: web UI at {url}/ui/",
+            f"  REST API at {url}/api/v2  (OpenAPI docs: {url}/docs)",
             f"  DAGs folder: {folder}",
             f"  login: {state['username']} / "
             + (state["password"] if created else f"(password in {state_path})"),
