@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import urllib.parse
 from collections.abc import Iterator
@@ -24,9 +25,14 @@ from broker.support import broker_env, http, login, riir
 
 HELLO = "ui_hello"
 OTHER = "ui_other"
+TRIES = "ui_tries"
 PRINTED = "hello from <script>window.pwned = 1</script> the task"
 
 DAG_FILE = f'''
+import datetime
+import os
+import time
+
 import pendulum
 from riir_airflow.sdk import DAG, Param, task
 
@@ -42,6 +48,25 @@ with DAG("{HELLO}", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="
         print("after")
 
     hello() >> after()
+
+with DAG("{TRIES}", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC")):
+    @task(retries=1, retry_delay=datetime.timedelta(0))
+    def flaky():
+        marker = os.path.join(os.environ["AIRFLOW_HOME"], "flaky-failed-once")
+        if not os.path.exists(marker):
+            open(marker, "w").close()
+            raise RuntimeError("the first try fails")
+        print("the second try succeeds")
+
+    @task
+    def waiting():
+        print("waiting for the sentinel")
+        while not os.path.exists(os.path.join(os.environ["AIRFLOW_HOME"], "sentinel")):
+            time.sleep(0.05)
+        print("sentinel seen")
+
+    flaky()
+    waiting()
 
 with DAG("{OTHER}", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC")):
     @task
@@ -287,3 +312,27 @@ def test_the_run_and_task_instance_pages_show_states_and_the_printed_log_line_as
     expect(page.get_by_label("Try")).to_have_value("1")
     assert page.locator("main script").count() == 0
     assert page.evaluate("window.pwned") is None
+
+
+def test_the_task_instance_page_follows_a_running_try_and_selects_earlier_tries(
+    page: Page, system: System
+) -> None:
+    run_id = api(system, "POST", f"dags/{TRIES}/dagRuns", {"logical_date": None})["dag_run_id"]
+    system.wait(lambda: system.states(TRIES, run_id).get("waiting") == "running", what="waiting running")
+    log_in(page)
+    expect(page.get_by_role("link", name=HELLO, exact=True)).to_be_visible()
+    page.goto(f"/ui/#/dags/{TRIES}/runs/{urllib.parse.quote(run_id, safe='')}/tasks/waiting")
+    log = page.get_by_label("Log")
+    expect(log).to_contain_text("waiting for the sentinel")
+    (system.home / "sentinel").touch()
+    expect(log).to_contain_text("sentinel seen")  # the page refreshed on its own, appending
+    expect(page.locator("main .state")).to_have_text("success")
+    assert log.inner_text().count("waiting for the sentinel") == 1
+    system.finished_run(TRIES, run_id)
+    page.goto(f"/ui/#/dags/{TRIES}/runs/{urllib.parse.quote(run_id, safe='')}/tasks/flaky")
+    expect(page.get_by_label("Try")).to_have_value("2")
+    expect(log).to_contain_text("the second try succeeds")
+    page.get_by_label("Try").select_option("1")
+    expect(page).to_have_url(re.compile(r"tasks/flaky\?try=1$"))
+    expect(log).to_contain_text("RuntimeError: the first try fails")
+    expect(log).not_to_contain_text("the second try succeeds")

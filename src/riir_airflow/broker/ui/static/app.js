@@ -419,7 +419,7 @@ async function dagPage(gen, dagId) {
     if (gen !== view) return;
     head.replaceChildren(
       dag.description ? h("p", {}, dag.description) : null,
-      h("div", { class: "row" }, pausedToggle(dag, () => gen === view && load()),
+      h("div", { class: "row" }, pausedToggle(dag, () => gen === view && load().catch((e) => failed(gen, e))),
         h("span", { class: "muted" }, `schedule: ${dag.timetable_summary || "none"}`),
         dag.tags.map((t) => h("span", { class: "tag" }, t.name)),
         h("button", { type: "button", onclick: () => forms.replaceChildren(triggerForm(dagId)) }, "Trigger")));
@@ -507,6 +507,7 @@ async function tiPage(gen, dagId, runId, taskId, mapIndex, wantedTry) {
   async function load() {
     const ti = await api(mapIndex >= 0 ? `${base}/${mapIndex}` : base);
     const tryNumber = wantedTry ?? ti.try_number;
+    if (tryNumber !== shownTry) logToken = null; // a new try (a retry started): its log from the top
     let records = [];
     if (tryNumber >= 1) {
       const answer = await api(`${base}/logs/${tryNumber}`, { query: { map_index: mapIndex, token: logToken } });
@@ -532,8 +533,10 @@ async function tiPage(gen, dagId, runId, taskId, mapIndex, wantedTry) {
     }
     if (tryNumber < 1) log.replaceChildren("No try has run yet.");
     else if (records.length) log.append(records.map(logLine).join(""));
-    const current = tryNumber === ti.try_number && TRY_ACTIVE.has(ti.state);
-    if (current || (tryNumber < 1 && !TI_FINAL.has(ti.state))) refreshLater(gen, load);
+    // Refresh while the shown try runs, and, on the latest try, until the instance is done
+    // (a retry then shows its own try).
+    const running = tryNumber === ti.try_number && TRY_ACTIVE.has(ti.state);
+    if (running || (wantedTry === null && !TI_FINAL.has(ti.state))) refreshLater(gen, load);
   }
   await load();
 }
