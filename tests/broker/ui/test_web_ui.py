@@ -47,7 +47,12 @@ with DAG("{HELLO}", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="
     def after():
         print("after")
 
+    @task
+    def double(x):
+        print(f"doubled {{x * 2}}")
+
     hello() >> after()
+    double.expand(x=[1, 2])
 
 with DAG("{TRIES}", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC")):
     @task(retries=1, retry_delay=datetime.timedelta(0))
@@ -286,11 +291,13 @@ def test_a_run_triggered_from_the_ui_shows_up_and_its_grid_cells_turn_success(
     run_id = runs[0]["dag_run_id"]
     assert runs[0]["conf"] == {"n": 7} and runs[0]["run_type"] == "manual"
     # The page refreshes itself while the run is active: both cells end up success.
-    for task_id in ("hello", "after"):
+    for task_id in ("hello", "after", "double"):  # double: its 2 mapped instances in one cell
         cell = page.locator(f'a.cell[data-task="{task_id}"][data-run="{run_id}"]')
         expect(cell).to_have_attribute("data-state", "success", timeout=45_000)
         expect(cell).to_have_css("background-color", "rgb(0, 128, 0)")  # Airflow's success green
-    expect(page.locator(".grid tbody td:first-child")).to_have_text(["hello", "after"])  # upstream first
+    expect(page.locator(".grid tbody td:first-child")).to_have_text(
+        ["double", "hello", "after"]
+    )  # upstream first
     run_row = page.locator(f'tr[data-run-id="{run_id}"]')
     expect(run_row.locator(".state")).to_have_text("success")
     expect(run_row).to_contain_text("manual")
@@ -313,6 +320,11 @@ def test_the_run_and_task_instance_pages_show_states_and_the_printed_log_line_as
     expect(page.get_by_label("Try")).to_have_value("1")
     assert page.locator("main script").count() == 0
     assert page.evaluate("window.pwned") is None
+    page.get_by_role("link", name=run_id).first.click()
+    expect(page.locator('tr[data-task="double"]')).to_have_count(2)
+    page.get_by_role("link", name="double [1]").click()
+    expect(page).to_have_url(re.compile(r"/tasks/double\?map_index=1$"))
+    expect(page.get_by_label("Log")).to_contain_text("doubled 4")
 
 
 def test_the_task_instance_page_follows_a_running_try_and_selects_earlier_tries(
