@@ -24,7 +24,9 @@ def hello_riir(greeting: str = "hello"):
     counts = extract()
     n = total(counts)
     choice = big_or_small(n)
-    big = BashOperator(task_id="big", bash_command="echo '{{ params.greeting }}: big basket on {{ ds }}'")
+    # `run_id` exists for every run; `ds` would not for a run triggered without a logical date
+    # (the CLI's and the API's default in Airflow 3), and the task would fail to render.
+    big = BashOperator(task_id="big", bash_command="echo '{{ params.greeting }}: big basket in {{ run_id }}'")
     small = BashOperator(task_id="small", bash_command="echo small")
     choice >> [big, small]
 
