@@ -176,6 +176,11 @@ class SerializedDag:
     timetable: dict[str, Any] | None = None  # {"type": Timetable.type_name, "value": serialize()}
     depends_on_past: bool = False  # some task has depends_on_past (a backfill must go forwards)
     allowed_run_types: list[str] | None = None  # the DAG's `allowed_run_types` (None: every type)
+    # The DAG's params by name, in their order: {"schema": {...}, "description": str | None} plus
+    # "default" when the Param has one (no "default": the run's conf must supply it). A default or
+    # schema that is not JSON is left out and the param marked "unchecked": true (the broker does
+    # not check it; the app still does). None: an app older than this field (nothing checked).
+    params: dict[str, dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)

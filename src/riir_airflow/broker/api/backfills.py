@@ -14,7 +14,8 @@ How a backfill works here (docs/decisions/0008-backfills.md):
 Status codes and bodies follow Airflow's: 404 `Could not find dag X` / `Backfill not found`, 409
 for a second active backfill of a DAG and for pausing/unpausing/cancelling a completed one, 400
 when the DAG does not allow backfill runs, 422 `{"detail": message}` for a request the planner
-refuses (dates, direction, reprocess behaviour, nothing to run, schedule), and 400 when the
+refuses (dates, direction, reprocess behaviour, nothing to run, schedule) or whose `dag_run_conf`
+breaks the params the DAG's app registered (`broker.registered_params`), and 400 when the
 DAG's timetable is a custom class the broker cannot rebuild (riir-specific). dry_run answers the
 logical dates a backfill would create or reprocess, without writing anything.
 """
@@ -49,10 +50,12 @@ from riir_airflow.broker.api.schemas_backfills import (
 from riir_airflow.broker.auth import Principal
 from riir_airflow.broker.backfill_plan import UnknownTimetable, plan_backfill, write_runs
 from riir_airflow.broker.context import BrokerContext
+from riir_airflow.broker.registered_params import check_conf
 from riir_airflow.engine import BackfillError, BackfillPlan
 from riir_airflow.engine.runs import DagRunTypeNotAllowed, NoBackfillRunsToCreate
 from riir_airflow.metastore.backfills import AlreadyRunningBackfill, BackfillRow, BackfillTable
-from riir_airflow.wire.messages import Command, CommandKind
+from riir_airflow.sdk.exceptions import ParamValidationError
+from riir_airflow.wire.messages import Command, CommandKind, SerializedDag
 
 __all__ = ["backfills_router"]
 
@@ -87,17 +90,31 @@ def _plan(ctx: BrokerContext, body: BackfillPostBody, *, empty_ok: bool = False)
     if serialized is None:
         raise not_found(f"Could not find dag {body.dag_id}")
     try:
-        return plan_backfill(
+        plan = plan_backfill(
             ctx.store, serialized, from_date=body.from_date, to_date=body.to_date,
             reprocess_behavior=body.reprocess_behavior.value, run_backwards=body.run_backwards, now=ctx.now(),
         )  # fmt: skip
     except (DagRunTypeNotAllowed, UnknownTimetable) as exc:
         raise bad_request(str(exc)) from None
     except NoBackfillRunsToCreate as exc:
+        _check_conf(serialized, body)  # Airflow judges the conf before finding nothing to run
         if empty_ok:
             return None
         raise RequestValidationError(str(exc)) from None
     except BackfillError as exc:
+        raise RequestValidationError(str(exc)) from None
+    _check_conf(serialized, body)
+    return plan
+
+
+def _check_conf(serialized: SerializedDag, body: BackfillPostBody) -> None:
+    """Airflow's 422 for a `dag_run_conf` that breaks the registered params (after the date,
+    direction and reprocess checks); a body without `dag_run_conf` is not checked, as there."""
+    if body.dag_run_conf is None:
+        return
+    try:
+        check_conf(serialized, body.dag_run_conf)
+    except ParamValidationError as exc:
         raise RequestValidationError(str(exc)) from None
 
 

@@ -5,7 +5,9 @@ Riir-specific choices, where Airflow leaves room:
 - Triggering needs the DAG to be registered (404 otherwise); the run is created here (queued,
   manual, triggered_by rest_api) and its app is told (`actions.trigger`). `logical_date` must
   be in the body and may be null; the data interval is `data_interval_start/end` when both are
-  given, else logical_date..logical_date.
+  given, else logical_date..logical_date. The conf is checked against the params the DAG's app
+  registered (`broker.registered_params`; 400 with the SDK's `Invalid input for param x: ...`,
+  nothing created), as Airflow's `create_dagrun` does; not for a DAG an older app registered.
 - Deleting a queued or running run is refused (409): its app is still working on it; mark it
   failed first (also in the bulk delete of `dag_runs_bulk`).
 - `order_by=id` sorts by `run_after` (runs have no surrogate id here).
@@ -50,7 +52,9 @@ from riir_airflow.broker.api.schemas import (
 from riir_airflow.broker.api.schemas_ti import ClearTaskInstanceCollectionResponse
 from riir_airflow.broker.auth import Principal
 from riir_airflow.broker.context import BrokerContext
+from riir_airflow.broker.registered_params import check_conf
 from riir_airflow.metastore.api_queries import Condition
+from riir_airflow.sdk.exceptions import ParamValidationError
 from riir_airflow.sdk.run_type import DagRunType, generate_run_id
 from riir_airflow.sdk.state import DagRunState
 from riir_airflow.store.records import DagRunAlreadyExists, DagRunRecord
@@ -172,12 +176,16 @@ def trigger_run(
 ) -> DAGRunResponse:
     """Create a queued run of `run_type` (triggered by the REST API) of the registered DAG
     `dag_id` from a trigger body and tell its app (`actions.trigger`); the run as answered.
-    400 when only one end of the data interval is given, 409 when the run id or logical date
-    is taken."""
+    400 when only one end of the data interval is given or the conf breaks the DAG's params, 409
+    when the run id or logical date is taken."""
     if (body.data_interval_start is None) != (body.data_interval_end is None):
         raise bad_request(
             "Either both data_interval_start and data_interval_end must be provided or both must be None"
         )
+    try:
+        check_conf(ctx.registry.serialized_dag(dag_id), body.conf)
+    except ParamValidationError as err:
+        raise bad_request(str(err)) from None
     now = ctx.now()
     logical = body.logical_date
     run_after = body.run_after or now

@@ -37,6 +37,7 @@ from riir_airflow.broker.api.schemas import (
     DAGTagCollectionResponse,
 )
 from riir_airflow.broker.auth import Principal
+from riir_airflow.broker.registered_params import params_response
 from riir_airflow.metastore.api_queries import Condition
 
 __all__ = ["dags_router"]
@@ -123,7 +124,8 @@ def get_dag(request: Request, dag_id: str, _: Annotated[Principal, Depends(requi
 def get_dag_details(
     request: Request, dag_id: str, _: Annotated[Principal, Depends(require(READ))]
 ) -> DAGDetailsResponse:
-    """Get one DAG with what its newest registration says (dates, catchup, newest version)."""
+    """Get one DAG with what its newest registration says (dates, catchup, params, newest
+    version)."""
     ctx = context(request)
     row = _dag_row(request, dag_id)
     serialized = ctx.registry.serialized_dag(dag_id)
@@ -144,7 +146,7 @@ def get_dag_details(
         active_runs_count=active,
         latest_dag_version=version_response(versions[0]) if versions else None,
         timezone="UTC",
-        params={},
+        params=params_response(serialized),
         owner_links={},
     )
 

@@ -15,6 +15,7 @@ broker as an import error first, so the UI shows it), 3 when the broker refuses 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import signal
@@ -82,7 +83,44 @@ def serialize_dag(dag: Any, fileloc: str) -> SerializedDag:
         timetable={"type": dag.timetable.type_name, "value": dag.timetable.serialize()},
         depends_on_past=any(getattr(task, "depends_on_past", False) for task in dag.task_dict.values()),
         allowed_run_types=_run_type_names(getattr(dag, "allowed_run_types", None)),
+        params=_params_of(dag),
     )
+
+
+_NOT_JSON = object()
+
+
+def _as_json(value: Any) -> Any:
+    """`value` as plain JSON data (tuples become lists, so the stored registration equals the
+    next one of the same code); `_NOT_JSON` when it has no JSON form (NaN included)."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError):
+        return _NOT_JSON
+
+
+def _params_of(dag: Any) -> dict[str, dict[str, Any]]:
+    """`SerializedDag.params`: each DAG param's schema, description and default (if set), so the
+    broker can check a run's conf with the SDK's own validation (`sdk.params.merge_params`)."""
+    from riir_airflow.sdk.params import Param
+    from riir_airflow.sdk.types import is_arg_set
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, param in (getattr(dag, "params", None) or {}).items():  # ParamsDict: the Params
+        if not isinstance(param, Param):
+            param = Param(param)
+        schema = _as_json(param.schema)
+        entry: dict[str, Any] = {
+            "schema": schema if isinstance(schema, dict) else {},
+            "description": None if param.description is None else str(param.description),
+        }
+        default = _as_json(param.value) if is_arg_set(param.value) else None
+        if is_arg_set(param.value) and default is not _NOT_JSON:
+            entry["default"] = default
+        if not isinstance(schema, dict) or default is _NOT_JSON:
+            entry["unchecked"] = True
+        out[str(name)] = entry
+    return out
 
 
 def _run_type_names(types: Any) -> list[str] | None:
