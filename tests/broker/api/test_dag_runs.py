@@ -70,6 +70,37 @@ def test_trigger_unknown_dag_is_404_and_nothing_is_queued(broker, api):
     assert pending(broker, "ghost") == []
 
 
+def test_trigger_is_refused_as_airflow_when_the_file_has_an_import_error_or_manual_runs_are_not_allowed(
+    broker, api
+):
+    from riir_airflow.wire.messages import ImportErrorReport
+
+    register_dag(broker, "d1")
+    broker.registry.record_import_error(ImportErrorReport("/dags/d1.py", "SyntaxError: boom"), None)
+    runs = af.DagRunApi(api())
+    with pytest.raises(ApiException) as err:
+        runs.trigger_dag_run("d1", af.TriggerDAGRunPostBody(logical_date=None))
+    assert err.value.status == 400
+    assert json.loads(err.value.body)["detail"] == "Dag with dag_id: 'd1' has import errors and cannot be triggered"
+    serialized = broker.registry.serialized_dag("d1")
+    serialized.fileloc, serialized.dag_id, serialized.allowed_run_types = "/dags/d2.py", "d2", ["scheduled"]
+    broker.registry.sync_dags([serialized], code_hash="hash-d2", now=broker.clock.now())
+    with pytest.raises(ApiException) as err:
+        runs.trigger_dag_run("d2", af.TriggerDAGRunPostBody(logical_date=None))
+    assert err.value.status == 400
+    assert json.loads(err.value.body)["detail"] == "Dag with dag_id: 'd2' does not allow manual runs"
+    assert pending(broker, "d1") == [] and pending(broker, "d2") == []
+    assert broker.store.list_dag_runs("d1") == [] and broker.store.list_dag_runs("d2") == []
+
+
+def test_a_trigger_sent_from_a_page_is_triggered_by_ui(broker, api):
+    register_dag(broker, "d1")
+    client = api()
+    client.default_headers["Referer"] = "http://127.0.0.1/ui/"
+    run = af.DagRunApi(client).trigger_dag_run("d1", af.TriggerDAGRunPostBody(logical_date=None))
+    assert run.triggered_by.value == "ui"
+
+
 def test_patch_run_state_writes_it_and_queues_mark_state(broker, api):
     seed(broker)
     run = af.DagRunApi(api("user")).patch_dag_run("d2", "manual__x", af.DAGRunPatchBody(state="failed"))

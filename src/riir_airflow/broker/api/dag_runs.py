@@ -163,16 +163,32 @@ def get_dag_run(request: Request, dag_id: str, dag_run_id: str, _: _Reader) -> D
 def trigger_dag_run(
     request: Request, dag_id: str, body: TriggerDAGRunPostBody, principal: _Editor
 ) -> DAGRunResponse:
-    """Create a manual run (queued) and tell the DAG's app to run it."""
+    """Create a manual run (queued) and tell the DAG's app to run it. As Airflow: 400 when the
+    DAG's file has an import error now (no app would run it) or its `allowed_run_types` leave out
+    manual runs; a trigger from a page (a Referer header) is `triggered_by` ui."""
     ctx = context(request)
     require_dag(ctx, dag_id)
     if dag_id == "~":
         raise bad_request("a run is triggered for one DAG, not `~`")
-    return trigger_run(ctx, principal, dag_id, body, DagRunType.MANUAL)
+    serialized = ctx.registry.serialized_dag(dag_id)
+    if serialized is not None:
+        if any(error.fileloc == serialized.fileloc for error in ctx.registry.import_errors()):
+            raise bad_request(f"Dag with dag_id: '{dag_id}' has import errors and cannot be triggered")
+        allowed = serialized.allowed_run_types
+        if allowed is not None and DagRunType.MANUAL.value not in allowed:
+            raise bad_request(f"Dag with dag_id: '{dag_id}' does not allow manual runs")
+    by = "ui" if request.headers.get("referer") else "rest_api"
+    return trigger_run(ctx, principal, dag_id, body, DagRunType.MANUAL, triggered_by=by)
 
 
 def trigger_run(
-    ctx: BrokerContext, principal: Principal, dag_id: str, body: TriggerDAGRunPostBody, run_type: DagRunType
+    ctx: BrokerContext,
+    principal: Principal,
+    dag_id: str,
+    body: TriggerDAGRunPostBody,
+    run_type: DagRunType,
+    *,
+    triggered_by: str = "rest_api",
 ) -> DAGRunResponse:
     """Create a queued run of `run_type` (triggered by the REST API) of the registered DAG
     `dag_id` from a trigger body and tell its app (`actions.trigger`); the run as answered.
@@ -196,7 +212,7 @@ def trigger_run(
     run = DagRunRecord(
         dag_id=dag_id, run_id=run_id, run_type=run_type.value, state=DagRunState.QUEUED, run_after=run_after,
         logical_date=logical, data_interval_start=start, data_interval_end=end, conf=dict(body.conf or {}),
-        triggered_by="rest_api", note=body.note,
+        triggered_by=triggered_by, note=body.note,
     )  # fmt: skip
     try:
         actions.trigger(ctx, principal, run)
