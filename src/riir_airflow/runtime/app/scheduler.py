@@ -178,6 +178,11 @@ class AppScheduler:
         with self._lock:
             if key in self.drivers:
                 return False
+        if DagRunState(run.state) is DagRunState.QUEUED and not self._still_queued(run):
+            return False
+        with self._lock:
+            if key in self.drivers:
+                return False
             driver = AppRunDriver(
                 dag, self.store, executor=self.executor, triggers=self.triggers, control=self.control, clock=self.clock
             )
@@ -189,6 +194,13 @@ class AppScheduler:
         log.info("run started dag_id=%s run_id=%s state=%s", dag.dag_id, run.run_id, run.state.value)
         thread.start()
         return True
+
+    def _still_queued(self, run: DagRunRecord) -> bool:
+        """Read a queued run again just before starting it: the runs were listed a moment ago, and
+        meanwhile the API may have failed it (a cancelled backfill fails its queued runs; a user
+        marks one) — starting it would overwrite that with running."""
+        fresh = self.store.get_dag_run(run.dag_id, run.run_id)
+        return fresh is not None and DagRunState(fresh.state) is DagRunState.QUEUED
 
     def _drive(self, driver: AppRunDriver, run: DagRunRecord, first_in_backfill: bool = False) -> None:
         key = (run.dag_id, run.run_id)
