@@ -290,6 +290,8 @@ def test_a_run_triggered_from_the_ui_shows_up_and_its_grid_cells_turn_success(
     runs = api(system, "GET", f"dags/{HELLO}/dagRuns?order_by=-run_after&limit=1")["dag_runs"]
     run_id = runs[0]["dag_run_id"]
     assert runs[0]["conf"] == {"n": 7} and runs[0]["run_type"] == "manual"
+    # As Airflow's trigger form: a logical date (now) unless emptied, so {{ ds }} renders.
+    assert runs[0]["logical_date"] is not None and runs[0]["triggered_by"] == "ui"
     # The page refreshes itself while the run is active: both cells end up success.
     for task_id in ("hello", "after", "double"):  # double: its 2 mapped instances in one cell
         cell = page.locator(f'a.cell[data-task="{task_id}"][data-run="{run_id}"]')
@@ -301,6 +303,10 @@ def test_a_run_triggered_from_the_ui_shows_up_and_its_grid_cells_turn_success(
     run_row = page.locator(f'tr[data-run-id="{run_id}"]')
     expect(run_row.locator(".state")).to_have_text("success")
     expect(run_row).to_contain_text("manual")
+    # A DAG without a description shows none (not the text "null").
+    page.goto(f"/ui/#/dags/{TRIES}")
+    expect(page.get_by_role("heading", name=TRIES)).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("null")
 
 
 def test_the_run_and_task_instance_pages_show_states_and_the_printed_log_line_as_text(

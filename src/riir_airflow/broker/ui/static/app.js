@@ -54,6 +54,13 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+/** Replace `el`'s children, skipping null/undefined/false as `h` does (the DOM's own
+ * replaceChildren would show them as the text "null"). */
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false)
+    .map((c) => (c instanceof Node ? c : String(c))));
+}
+
 const enc = encodeURIComponent;
 const dagHref = (dagId) => `#/dags/${enc(dagId)}`;
 const runHref = (dagId, runId) => `${dagHref(dagId)}/runs/${enc(runId)}`;
@@ -159,7 +166,7 @@ function refreshLater(gen, load) {
 function failed(gen, error) {
   if (error instanceof Unauthorized || gen !== view) return;
   const message = error instanceof ApiError ? `${error.status}: ${error.message}` : String(error.message || error);
-  main.replaceChildren(errorBox(message));
+  fill(main, errorBox(message));
 }
 
 function logout(message) {
@@ -170,7 +177,7 @@ function logout(message) {
 
 function showLogin(message) {
   stopView();
-  userBox.replaceChildren();
+  fill(userBox);
   const error = h("p", { class: "error", role: "alert", hidden: !message }, message || "");
   const username = h("input", { name: "username", autocomplete: "username", required: true });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
@@ -199,7 +206,7 @@ function showLogin(message) {
       error.hidden = false;
     }
   };
-  main.replaceChildren(h("form", { class: "login", onsubmit: submit },
+  fill(main, h("form", { class: "login", onsubmit: submit },
     h("h1", {}, "Log in"), error,
     h("label", {}, "Username", username),
     h("label", {}, "Password", password),
@@ -229,7 +236,7 @@ function parseRoute() {
 async function render() {
   const gen = stopView();
   if (!token()) return showLogin();
-  userBox.replaceChildren(
+  fill(userBox,
     h("span", {}, sessionStorage.getItem(USER_KEY) || ""),
     h("button", { type: "button", onclick: () => logout() }, "Log out"));
   let route;
@@ -239,11 +246,11 @@ async function render() {
     route = null; // a malformed %-escape
   }
   if (!route) {
-    main.replaceChildren(h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/dags" }, "Back to the DAGs")));
+    fill(main, h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/dags" }, "Back to the DAGs")));
     return;
   }
   const [page, ...args] = route;
-  main.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  fill(main, h("p", { class: "muted" }, "Loading…"));
   try {
     await page(gen, ...args);
   } catch (e) {
@@ -259,8 +266,12 @@ function go(hash) {
 
 // ---- shared pieces -----------------------------------------------------------------------
 
-/** The form that triggers a run of `dagId` (optional conf JSON); the API's error on a 4xx. */
+/** The form that triggers a run of `dagId`: a logical date (now by default, as Airflow's own
+ * trigger form: templates such as {{ ds }} need one; emptied, the run has none) and an optional
+ * conf JSON; the API's error on a 4xx. */
 function triggerForm(dagId) {
+  const logicalDate = h("input", { name: "logical_date", type: "text", value: new Date().toISOString(),
+    spellcheck: "false" });
   const conf = h("textarea", { name: "conf", placeholder: '{"key": "value"}', spellcheck: "false" });
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const fail = (message) => {
@@ -269,6 +280,7 @@ function triggerForm(dagId) {
   };
   const form = h("form", { class: "trigger-form", "aria-label": `Trigger ${dagId}` },
     h("strong", {}, `Trigger ${dagId}`),
+    h("label", {}, "Logical date (ISO 8601, UTC; empty: none)", logicalDate),
     h("label", {}, "Configuration JSON (optional)", conf), error,
     h("div", { class: "row" },
       h("button", { type: "submit", class: "primary" }, "Trigger run"),
@@ -276,7 +288,7 @@ function triggerForm(dagId) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
-    const body = { logical_date: null };
+    const body = { logical_date: logicalDate.value.trim() || null };
     const text = conf.value.trim();
     if (text) {
       try {
@@ -322,8 +334,8 @@ function pausedToggle(dag, onChange) {
 async function dagList(gen) {
   const forms = h("div");
   const live = h("div");
-  main.replaceChildren(h("h1", {}, "DAGs"), forms, live);
-  const openTrigger = (dagId) => forms.replaceChildren(triggerForm(dagId));
+  fill(main, h("h1", {}, "DAGs"), forms, live);
+  const openTrigger = (dagId) => fill(forms, triggerForm(dagId));
 
   async function load() {
     const [dags, errors] = await Promise.all([
@@ -360,7 +372,7 @@ async function dagList(gen) {
     if (dags.total_entries > dags.dags.length) {
       parts.push(h("p", { class: "muted" }, `Showing ${dags.dags.length} of ${dags.total_entries} DAGs.`));
     }
-    live.replaceChildren(...parts);
+    fill(live, ...parts);
     if (latest.some((run) => run && RUN_ACTIVE.has(run.state))) refreshLater(gen, load);
   }
   await load();
@@ -403,7 +415,7 @@ async function dagPage(gen, dagId) {
   const forms = h("div");
   const head = h("div");
   const live = h("div");
-  main.replaceChildren(h("div", { class: "crumbs" }, h("a", { href: "#/dags" }, "DAGs"), " / ", dagId),
+  fill(main, h("div", { class: "crumbs" }, h("a", { href: "#/dags" }, "DAGs"), " / ", dagId),
     h("h1", {}, dagId), head, forms, live);
   const base = `dags/${enc(dagId)}`;
 
@@ -417,12 +429,12 @@ async function dagPage(gen, dagId) {
     const instances = await Promise.all(columns.map((run) =>
       listAll(`${base}/dagRuns/${enc(run.dag_run_id)}/taskInstances`, "task_instances")));
     if (gen !== view) return;
-    head.replaceChildren(
+    fill(head,
       dag.description ? h("p", {}, dag.description) : null,
       h("div", { class: "row" }, pausedToggle(dag, () => gen === view && load().catch((e) => failed(gen, e))),
         h("span", { class: "muted" }, `schedule: ${dag.timetable_summary || "none"}`),
         dag.tags.map((t) => h("span", { class: "tag" }, t.name)),
-        h("button", { type: "button", onclick: () => forms.replaceChildren(triggerForm(dagId)) }, "Trigger")));
+        h("button", { type: "button", onclick: () => fill(forms, triggerForm(dagId)) }, "Trigger")));
     const byRun = instances.map((list) => {
       const map = new Map();
       for (const ti of list) map.set(ti.task_id, [...(map.get(ti.task_id) || []), ti]);
@@ -442,7 +454,7 @@ async function dagPage(gen, dagId) {
       h("td", {}, fmtDate(run.start_date)),
       h("td", {}, fmtDate(run.end_date)),
       h("td", {}, fmtDuration(run.duration))));
-    live.replaceChildren(
+    fill(live,
       h("h2", {}, "Grid"),
       columns.length ? grid : h("p", { class: "muted" }, "No runs yet."),
       h("h2", {}, `Recent runs (${runs.dag_runs.length} of ${runs.total_entries})`),
@@ -454,7 +466,7 @@ async function dagPage(gen, dagId) {
 
 async function runPage(gen, dagId, runId) {
   const live = h("div");
-  main.replaceChildren(h("div", { class: "crumbs" }, h("a", { href: "#/dags" }, "DAGs"), " / ",
+  fill(main, h("div", { class: "crumbs" }, h("a", { href: "#/dags" }, "DAGs"), " / ",
     h("a", { href: dagHref(dagId) }, dagId), " / ", runId), h("h1", {}, runId), live);
   const base = `dags/${enc(dagId)}/dagRuns/${enc(runId)}`;
 
@@ -470,7 +482,7 @@ async function runPage(gen, dagId, runId) {
       h("td", {}, fmtDate(ti.start_date)),
       h("td", {}, fmtDate(ti.end_date)),
       h("td", {}, fmtDuration(ti.duration))));
-    live.replaceChildren(
+    fill(live,
       details([
         ["State", badge(run.state)], ["Run type", run.run_type], ["Triggered by", run.triggered_by || ""],
         ["Logical date", fmtDate(run.logical_date)], ["Run after", fmtDate(run.run_after)],
@@ -496,7 +508,7 @@ async function tiPage(gen, dagId, runId, taskId, mapIndex, wantedTry) {
   const tries = h("select", { name: "try", "aria-label": "Try" });
   const log = h("pre", { class: "log", "aria-label": "Log" });
   const label = mapIndex >= 0 ? `${taskId} [${mapIndex}]` : taskId;
-  main.replaceChildren(h("div", { class: "crumbs" }, h("a", { href: "#/dags" }, "DAGs"), " / ",
+  fill(main, h("div", { class: "crumbs" }, h("a", { href: "#/dags" }, "DAGs"), " / ",
     h("a", { href: dagHref(dagId) }, dagId), " / ", h("a", { href: runHref(dagId, runId) }, runId), " / ", label),
   h("h1", {}, label), live, h("h2", { class: "row" }, "Log", h("label", { class: "row" }, "try", tries)), log);
   tries.addEventListener("change", () => go(tiHref(dagId, runId, taskId, mapIndex, Number(tries.value))));
@@ -515,7 +527,7 @@ async function tiPage(gen, dagId, runId, taskId, mapIndex, wantedTry) {
       logToken = answer.continuation_token;
     }
     if (gen !== view) return;
-    live.replaceChildren(details([
+    fill(live, details([
       ["State", badge(ti.state)], ["Try", `${ti.try_number} of ${ti.max_tries + 1}`],
       ["Operator", ti.operator_name || ti.operator || ""], ["Pool", ti.pool],
       ["Start", fmtDate(ti.start_date)], ["End", fmtDate(ti.end_date)], ["Duration", fmtDuration(ti.duration)],
@@ -523,15 +535,15 @@ async function tiPage(gen, dagId, runId, taskId, mapIndex, wantedTry) {
     ]));
     const count = Math.max(ti.try_number, tryNumber);
     if (tries.options.length !== count) {
-      tries.replaceChildren(...Array.from({ length: count }, (_, i) =>
+      fill(tries, ...Array.from({ length: count }, (_, i) =>
         h("option", { value: String(i + 1), selected: i + 1 === tryNumber }, String(i + 1))));
     }
     tries.disabled = count === 0;
     if (shownTry !== tryNumber) {
-      log.replaceChildren();
+      fill(log);
       shownTry = tryNumber;
     }
-    if (tryNumber < 1) log.replaceChildren("No try has run yet.");
+    if (tryNumber < 1) fill(log, "No try has run yet.");
     else if (records.length) log.append(records.map(logLine).join(""));
     // Refresh while the shown try runs, and, on the latest try, until the instance is done
     // (a retry then shows its own try).
