@@ -65,3 +65,18 @@ def test_triggering_an_unknown_dag_is_404_and_a_viewer_may_not_trigger(broker: B
     viewer = broker.client(broker.jwt("viewer"))
     with pytest.raises(Forbidden):
         viewer.trigger_dag_run(DagRunRecord("dag_b", "r", "manual", DagRunState.QUEUED, run_after=T0))
+
+
+def test_a_trigger_whose_conf_breaks_the_targets_params_is_refused_and_creates_nothing(broker: Broker) -> None:
+    a = _app(broker, "dag_a")
+    b = broker.client(broker.app_token("dag_b"))
+    schema = {"type": "integer", "minimum": 0}
+    b.register([SerializedDag("dag_b", "/dags/dag_b.py", params={"n": {"default": 1, "schema": schema}})],
+               code_hash="h")  # fmt: skip
+    b.acquire_lease("dag_b")
+    bad = DagRunRecord("dag_b", "bad", "manual", DagRunState.QUEUED, run_after=T0, conf={"n": -1})
+    with pytest.raises(ValueError, match="Invalid input for param n"):
+        a.trigger_dag_run(bad)
+    assert b.poll_commands(wait=0) == [] and broker.client().get_dag_run("dag_b", "bad") is None
+    good = DagRunRecord("dag_b", "good", "manual", DagRunState.QUEUED, run_after=T0, conf={"n": 3})
+    assert a.trigger_dag_run(good).run_id == "good"

@@ -6,7 +6,8 @@ Routes (under /internal/v1/cross, bodies in `riir_airflow.wire.cross_dag`):
   isolation from other DAGs' data holds (ExternalTaskSensor needs no more).
 - `POST /trigger` (201): an app (any task may trigger any DAG, as in Airflow) or a user with
   the `user` role or above; 404 when the target DAG is not registered, 409 when the run exists
-  (unless `replace`). The run is created and a `trigger_run` command for the target's app is
+  (unless `replace`), 422 `ValueError` when its conf breaks the target DAG's registered params
+  (as Airflow refuses such a TriggerDagRunOperator: the task fails, nothing is created). The run is created and a `trigger_run` command for the target's app is
   queued in one transaction, and the app's long-poll is woken, so the run starts at once.
 """
 
@@ -18,6 +19,8 @@ from fastapi import APIRouter, Request, Response
 
 from riir_airflow.broker.auth import Principal
 from riir_airflow.broker.context import ApiError, BrokerContext
+from riir_airflow.broker.registered_params import check_conf
+from riir_airflow.sdk.exceptions import ParamValidationError
 from riir_airflow.store import cross_dag
 from riir_airflow.wire.cross_dag import (
     CrossCount,
@@ -68,6 +71,10 @@ def trigger(ctx: BrokerContext, principal: Principal, req: CrossTrigger) -> Cros
     dag_id = req.run.dag_id
     if ctx.registry.get_dag(dag_id) is None:
         raise ApiError(404, "KeyError", f"Dag with dag_id: '{dag_id}' not found")
+    try:
+        check_conf(ctx.registry.serialized_dag(dag_id), req.run.conf)
+    except ParamValidationError as err:
+        raise ApiError(422, "ValueError", str(err)) from None
     with ctx.registry.transaction():
         run = cross_dag.trigger_dag_run(ctx.store, req.run, replace=req.replace)
         ctx.registry.enqueue_command(Command(kind=CommandKind.TRIGGER_RUN, dag_id=dag_id, run_id=run.run_id), ctx.now())
