@@ -1,24 +1,20 @@
 """The web UI (`/ui/`) in a real headless Chromium (Debian's, driven by Playwright), against a
 real broker process and a real DAG app process on SQLite (the API behind the pages is tested on
-SQLite and PostgreSQL in tests/broker/api). One broker, app and browser for the module; each
-test has its own browser context (its own sessionStorage, so its own login).
-
-No Chromium is a failure, not a skip: CI installs it (`apt-get install chromium`), or point
-RIIR_CHROMIUM at a Chromium/Chrome binary.
+SQLite and PostgreSQL in tests/broker/api). One broker and app for the module; each
+test has its own browser context (its own sessionStorage, so its own login; the browser and
+page fixtures are in conftest.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import urllib.parse
 from collections.abc import Iterator
 from http.client import HTTPConnection, HTTPResponse
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 from runtime.app.conftest import BOOTSTRAP, JWT, System, _broker_on
 
 from broker.support import broker_env, http, login, riir
@@ -82,30 +78,6 @@ with DAG("{OTHER}", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="
 '''
 
 
-def chromium_path() -> str:
-    path = os.environ.get("RIIR_CHROMIUM") or shutil.which("chromium")
-    if not path:
-        pytest.fail(
-            "No Chromium for the web UI tests: install Debian's (`apt-get install chromium`, as "
-            "scripts/test.sh does) or set RIIR_CHROMIUM to a Chromium/Chrome binary. Playwright "
-            "drives that browser; it downloads none.",
-            pytrace=False,
-        )
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """A broker on SQLite with the app of one good DAG file (two DAGs) and one broken file's
@@ -131,20 +103,6 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         for app in system.apps:
             app.stop()
         system.broker.stop()
-
-
-@pytest.fixture
-def page(browser: Browser, system: System) -> Iterator[Page]:
-    context = browser.new_context(base_url=system.broker.url)
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        yield page
-        assert errors == [], f"JavaScript errors on the page: {errors}"
-    finally:
-        context.close()
 
 
 def log_in(page: Page, username: str = "admin", password: str = "admin") -> None:
@@ -182,7 +140,10 @@ def test_the_root_redirects_to_the_ui_whose_files_need_no_login_and_are_revalida
         response = get(system, path)
         assert response.status == 307
         assert urllib.parse.urljoin(f"http://x{path}", response.getheader("location")) == "http://x/ui/"
-    for path, kind in (("/ui/", "text/html"), ("/ui/app.js", "text/javascript"), ("/ui/app.css", "text/css")):
+    for path, kind in (
+        ("/ui/", "text/html"), ("/ui/app.js", "text/javascript"), ("/ui/actions.js", "text/javascript"),
+        ("/ui/app.css", "text/css"),
+    ):  # fmt: skip
         response = get(system, path)
         assert response.status == 200, path
         assert response.getheader("content-type").startswith(kind)

@@ -3,8 +3,9 @@ the public REST API (`/api/v2`, with the user's JWT), so the UI shows exactly wh
 ([decision 0010](../../../../docs/decisions/0010-web-ui.md)).
 
 Contract:
-- `GET /ui/` answers `static/index.html`; `GET /ui/app.js` and `GET /ui/app.css` the script (a
-  plain ES module) and the style sheet; any other `/ui/...` name is 404. `GET /ui` and `GET /`
+- `GET /ui/` answers `static/index.html`; `GET /ui/app.js`, `GET /ui/actions.js` (a module
+  app.js imports) and `GET /ui/app.css` the scripts (plain ES modules) and the style sheet; any
+  other `/ui/...` name is 404. `GET /ui` and `GET /`
   redirect (307) to `/ui/`.
 - The files hold no data, so no route needs credentials; every answer carries
   `Cache-Control: no-cache` and an `ETag` (a matching `If-None-Match` gets 304), so a browser

@@ -1,11 +1,14 @@
 // riir-airflow web UI: every page renders here, in the browser, from the public REST API
 // (/api/v2, with the JWT of POST /auth/token as `Authorization: Bearer`), so the UI shows
 // exactly what the API serves. Values reach the DOM as text only (h() below: text nodes and
-// attributes, never innerHTML). Routes live in the URL's hash:
-//   #/dags                                   the DAG list (and import errors)
+// attributes, never innerHTML); actions.js holds the buttons that change states. Routes live in
+// the URL's hash:
+//   #/dags?search=S&paused=true|false         the DAG list (and import errors), filtered
 //   #/dags/ID                                a DAG: grid of its recent runs, runs table
 //   #/dags/ID/runs/RUN                       a run and its task instances
 //   #/dags/ID/runs/RUN/tasks/TASK?map_index=M&try=N   a task instance, its log of one try
+
+import { runActions, taskInstanceActions } from "./actions.js";
 
 const TOKEN_KEY = "riir-airflow.token";
 const USER_KEY = "riir-airflow.user";
@@ -26,8 +29,8 @@ const userBox = document.getElementById("user");
 let view = 0; // bumped on every navigation: work of an older view stops
 let timer = null;
 
-class Unauthorized extends Error {}
-class ApiError extends Error {
+export class Unauthorized extends Error {}
+export class ApiError extends Error {
   constructor(status, message) {
     super(message);
     this.status = status;
@@ -38,7 +41,7 @@ class ApiError extends Error {
 
 /** An element: attrs set as properties (booleans, on* listeners, dataset) or attributes;
  *  children appended as nodes or as text (never parsed as HTML). */
-function h(tag, attrs, ...children) {
+export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === null || value === undefined || value === false) continue;
@@ -61,7 +64,7 @@ function fill(el, ...children) {
     .map((c) => (c instanceof Node ? c : String(c))));
 }
 
-const enc = encodeURIComponent;
+export const enc = encodeURIComponent;
 const dagHref = (dagId) => `#/dags/${enc(dagId)}`;
 const runHref = (dagId, runId) => `${dagHref(dagId)}/runs/${enc(runId)}`;
 function tiHref(dagId, runId, taskId, mapIndex = -1, tryNumber = null) {
@@ -119,7 +122,7 @@ function detailOf(data, response) {
 }
 
 /** JSON of one API call (`path` relative to /api/v2/); a 401 goes back to the login form. */
-async function api(path, { method = "GET", body, query } = {}) {
+export async function api(path, { method = "GET", body, query } = {}) {
   const url = new URL(path, API);
   for (const [key, value] of Object.entries(query || {})) {
     if (value !== null && value !== undefined) url.searchParams.set(key, value);
@@ -221,7 +224,7 @@ function parseRoute() {
   const query = new URLSearchParams(cut < 0 ? "" : raw.slice(cut + 1));
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   const [root, dagId, runs, runId, tasks, taskId] = parts;
-  if (parts.length === 0 || (root === "dags" && parts.length === 1)) return [dagList];
+  if (parts.length === 0 || (root === "dags" && parts.length === 1)) return [dagList, query];
   if (root !== "dags") return null;
   if (parts.length === 2) return [dagPage, dagId];
   if (parts.length === 4 && runs === "runs") return [runPage, dagId, runId];
@@ -331,21 +334,54 @@ function pausedToggle(dag, onChange) {
 
 // ---- pages -------------------------------------------------------------------------------
 
-async function dagList(gen) {
+/** The DAG list's filters as its hash holds them (`#/dags?search=S&paused=true|false`). */
+function dagListHash(search, paused) {
+  const query = new URLSearchParams();
+  if (search) query.set("search", search);
+  if (paused) query.set("paused", paused);
+  const q = query.toString();
+  return `#/dags${q ? "?" + q : ""}`;
+}
+
+async function dagList(gen, query) {
   const forms = h("div");
   const live = h("div");
-  fill(main, h("h1", {}, "DAGs"), forms, live);
+  const search = h("input", { type: "search", name: "search", value: query.get("search") || "",
+    placeholder: "Search DAGs", "aria-label": "Search DAGs", spellcheck: "false" });
+  const wanted = query.get("paused");
+  const paused = h("select", { name: "paused", "aria-label": "Show" },
+    [["", "all"], ["false", "active"], ["true", "paused"]].map(([value, text]) =>
+      h("option", { value, selected: value === (wanted || "") }, text)));
+  fill(main, h("h1", {}, "DAGs"), h("div", { class: "row filters" }, search, h("label", { class: "row" }, "Show", paused)),
+    forms, live);
   const openTrigger = (dagId) => fill(forms, triggerForm(dagId));
+  // A filter changes the hash in place (no hashchange: the search box keeps its focus) and lists
+  // again; a reload keeps the filters. `loads` drops the answer of an older, slower request.
+  let loads = 0;
+  let typing = null;
+  const refilter = () => {
+    clearTimeout(typing);
+    if (gen !== view) return; // the user went elsewhere meanwhile
+    history.replaceState(null, "", dagListHash(search.value.trim(), paused.value));
+    load().catch((e) => failed(gen, e));
+  };
+  search.addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(refilter, 250);
+  });
+  paused.addEventListener("change", refilter);
 
   async function load() {
+    const mine = ++loads;
+    const text = search.value.trim();
     const [dags, errors] = await Promise.all([
-      api("dags", { query: { limit: PAGE } }),
+      api("dags", { query: { limit: PAGE, dag_id_pattern: text || null, paused: paused.value || null } }),
       api("importErrors", { query: { limit: PAGE } }),
     ]);
     const latest = await Promise.all(dags.dags.map((dag) =>
       api(`dags/${enc(dag.dag_id)}/dagRuns`, { query: { limit: 1, order_by: "-run_after" } })
         .then((runs) => runs.dag_runs[0] || null)));
-    if (gen !== view) return;
+    if (gen !== view || mine !== loads) return;
     const parts = [];
     if (errors.total_entries > 0) {
       parts.push(h("section", { class: "import-errors", "aria-label": "Import errors" },
@@ -366,8 +402,9 @@ async function dagList(gen) {
           h("span", { class: "muted" }, fmtDate(run.run_after))] : h("span", { class: "muted" }, "no runs")),
         h("td", {}, h("button", { type: "button", onclick: () => openTrigger(dag.dag_id) }, "Trigger")));
     });
+    const filtered = text || paused.value;
     parts.push(dags.total_entries === 0
-      ? h("p", { class: "muted" }, "No DAGs yet: start an app for a DAG file.")
+      ? h("p", { class: "muted" }, filtered ? "No DAG matches the filters." : "No DAGs yet: start an app for a DAG file.")
       : table(["DAG", "Paused", "Schedule", "Tags", "Latest run", ""], rows));
     if (dags.total_entries > dags.dags.length) {
       parts.push(h("p", { class: "muted" }, `Showing ${dags.dags.length} of ${dags.total_entries} DAGs.`));
@@ -467,7 +504,8 @@ async function dagPage(gen, dagId) {
 async function runPage(gen, dagId, runId) {
   const live = h("div");
   fill(main, h("div", { class: "crumbs" }, h("a", { href: "#/dags" }, "DAGs"), " / ",
-    h("a", { href: dagHref(dagId) }, dagId), " / ", runId), h("h1", {}, runId), live);
+    h("a", { href: dagHref(dagId) }, dagId), " / ", runId), h("h1", {}, runId),
+  runActions(dagId, runId, () => gen === view && render()), live);
   const base = `dags/${enc(dagId)}/dagRuns/${enc(runId)}`;
 
   async function load() {
@@ -510,7 +548,10 @@ async function tiPage(gen, dagId, runId, taskId, mapIndex, wantedTry) {
   const label = mapIndex >= 0 ? `${taskId} [${mapIndex}]` : taskId;
   fill(main, h("div", { class: "crumbs" }, h("a", { href: "#/dags" }, "DAGs"), " / ",
     h("a", { href: dagHref(dagId) }, dagId), " / ", h("a", { href: runHref(dagId, runId) }, runId), " / ", label),
-  h("h1", {}, label), live, h("h2", { class: "row" }, "Log", h("label", { class: "row" }, "try", tries)), log);
+  h("h1", {}, label),
+  // After a change, the latest try (a cleared instance's new one) rather than a chosen one.
+  taskInstanceActions(dagId, runId, taskId, mapIndex, () => gen === view && go(tiHref(dagId, runId, taskId, mapIndex))),
+  live, h("h2", { class: "row" }, "Log", h("label", { class: "row" }, "try", tries)), log);
   tries.addEventListener("change", () => go(tiHref(dagId, runId, taskId, mapIndex, Number(tries.value))));
   const base = `dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}`;
   let logToken = null;
