@@ -272,7 +272,6 @@ def post_clear_task_instances(
     ]
     runs, _ = q.page("dag_run", run_conds, [("run_after", False)])
     named = [t if isinstance(t, str) else t[0] for t in body.task_ids or ()]
-    indexes = {(t[0], t[1]) for t in body.task_ids or () if not isinstance(t, str)}
     conds: list[Condition] = [("dag_id", "eq", dag_id), ("run_id", "in", [r["run_id"] for r in runs])]
     if named:
         ids = relatives(
@@ -284,10 +283,8 @@ def post_clear_task_instances(
     if body.only_running:
         conds.append(("state", "eq", "running"))
     rows, _ = q.page("task_instance", conds, [("run_after", False), ("task_id", False), ("map_index", False)])
-    if indexes:
-        rows = [
-            r for r in rows if r["task_id"] not in dict(indexes) or (r["task_id"], r["map_index"]) in indexes
-        ]
+    # A `[task_id, map_index]` pair names the task: the store clears every map index of a task,
+    # so the answer (and a dry run) lists them all: what is listed is what is cleared.
     versions = q.dag_versions_by_id([row["dag_version_id"] for row in rows])
     answer = TaskInstanceCollectionResponse(
         task_instances=[ti_response(row, versions) for row in rows], total_entries=len(rows)
