@@ -281,6 +281,8 @@ def test_the_run_and_task_instance_pages_show_states_and_the_printed_log_line_as
     page.goto(f"/ui/#/dags/{HELLO}/runs/{urllib.parse.quote(run_id, safe='')}")
     expect(page.locator('tr[data-task="hello"] .state')).to_have_text("success")
     expect(page.locator('tr[data-task="after"] .state')).to_have_text("success")
+    # Only the state badge is coloured, not the whole row (links on green were unreadable).
+    expect(page.locator('tr[data-task="hello"]')).not_to_have_css("background-color", "rgb(0, 128, 0)")
     page.locator('tr[data-task="hello"]').get_by_role("link", name="hello").click()
     expect(page.get_by_role("heading", name="hello")).to_be_visible()
     expect(page.get_by_label("Log")).to_contain_text(PRINTED)
