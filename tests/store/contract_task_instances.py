@@ -202,6 +202,30 @@ class TaskInstanceContract:
         assert states == {("m", 0): S.NONE, ("m", 1): S.NONE, ("m", 2): S.NONE, ("other", -1): S.SUCCESS}
         assert store.get_task_instance("dag_a", "r2", "m").state is S.SUCCESS
 
+    def test_clear_of_a_map_index_resets_only_that_index(self, store: Store) -> None:
+        store.create_dag_run(run("r1"))
+        store.put_task_instances(
+            [ti("m", map_index=i, state=S.FAILED, try_number=1, max_tries=2) for i in range(3)]
+            + [ti("other", state=S.SUCCESS, try_number=1)]
+        )
+        store.put_task_instances([ti("m", map_index=1, state=S.SUCCESS, try_number=2, max_tries=2, note="n")])
+        for x in (xcom("m", map_index=0), xcom("m", map_index=1), xcom("m", "k2", map_index=1)):
+            store.set_xcom(x)
+        store.set_xcom(xcom("other"))
+        store.clear_task_instances("dag_a", "r1", ["m", "other"], map_indexes={"m": [1]})
+        got = {r.key: r for r in store.get_task_instances("dag_a", "r1")}
+        assert {k: r.state for k, r in got.items()} == {
+            ("m", 0): S.FAILED, ("m", 1): S.NONE, ("m", 2): S.FAILED, ("other", -1): S.NONE,
+        }  # fmt: skip
+        assert (got[("m", 1)].try_number, got[("m", 1)].note) == (2, None)
+        tries = store.get_task_instance_tries("dag_a", "r1", "m", 1)
+        assert [(t.try_number, t.state) for t in tries] == [(1, S.FAILED), (2, S.SUCCESS)]
+        assert [(x.task_id, x.map_index) for x in store.get_xcoms("dag_a", run_id="r1")] == [("m", 0)]
+        store.clear_task_instances("dag_a", "r1", ["m"], map_indexes={"m": [], "nope": [0]})  # nothing named
+        assert store.get_task_instance("dag_a", "r1", "m", 0).state is S.FAILED
+        store.clear_task_instances("dag_a", "r1", ["m"], map_indexes={"other": [0]})  # m: every index
+        assert {r.state for r in store.get_task_instances("dag_a", "r1")} == {S.NONE}
+
     def test_clear_drops_the_xcoms_of_the_cleared_tasks_only(self, store: Store) -> None:
         store.create_dag_run(run("r1", day=1))
         store.create_dag_run(run("r2", day=2))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Self
 
@@ -309,21 +309,38 @@ class MetastoreStore(DataMethods, AssetMethods, DeferralMethods):
             for table in tables:
                 conn.execute(table.delete().where(ti_where(table, dag_id, run_id, task_id, map_index)))
 
-    def clear_task_instances(self, dag_id: str, run_id: str, task_ids: Sequence[str]) -> None:
-        """Every map index of those tasks: state none, next_attempt_at and note dropped (try
-        number, max tries, dates and history kept), XComs and deferrals deleted. Unknown ids are
-        ignored."""
-        ids = list(task_ids)
-        c, x = t.task_instance.c, t.xcom.c
+    def clear_task_instances(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_ids: Sequence[str],
+        map_indexes: Mapping[str, Sequence[int]] | None = None,
+    ) -> None:
+        """Every map index of those tasks (only the listed ones of a task `map_indexes` names):
+        state none, next_attempt_at and note dropped (try number, max tries, dates and history
+        kept), XComs and deferrals deleted. Unknown ids are ignored."""
+        named = map_indexes or {}
+        ids = list(dict.fromkeys(task_ids))
+
+        def which(table: sa.Table) -> sa.ColumnElement[bool]:
+            c = table.c
+            whole = [task_id for task_id in ids if task_id not in named]
+            parts = [c.task_id.in_(whole)] if whole else []
+            parts += [
+                sa.and_(c.task_id == task_id, c.map_index.in_(list(named[task_id])))
+                for task_id in ids
+                if task_id in named
+            ]
+            return sa.and_(c.dag_id == dag_id, c.run_id == run_id, sa.or_(sa.false(), *parts))
+
         with self._tx(write=True) as conn:
             conn.execute(
                 t.task_instance.update()
-                .where(c.dag_id == dag_id, c.run_id == run_id, c.task_id.in_(ids))
+                .where(which(t.task_instance))
                 .values(state=TaskInstanceState.NONE.value, next_attempt_at=None, note=None)
             )
-            conn.execute(t.xcom.delete().where(x.dag_id == dag_id, x.run_id == run_id, x.task_id.in_(ids)))
-            d = t.task_deferral
-            conn.execute(d.delete().where(d.c.dag_id == dag_id, d.c.run_id == run_id, d.c.task_id.in_(ids)))
+            for table in (t.xcom, t.task_deferral):
+                conn.execute(table.delete().where(which(table)))
 
     # -- XCom -----------------------------------------------------------------------------
     def set_xcom(self, xcom: XComRecord) -> None:

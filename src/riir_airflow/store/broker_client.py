@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 from riir_airflow.sdk.state import DagRunState
@@ -222,8 +222,16 @@ class BrokerStore(BrokerAppMixin):
     def delete_task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> None:
         self._call("delete_task_instance", dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index)
 
-    def clear_task_instances(self, dag_id: str, run_id: str, task_ids: Sequence[str]) -> None:
-        self._call("clear_task_instances", dag_id=dag_id, run_id=run_id, task_ids=task_ids)
+    def clear_task_instances(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_ids: Sequence[str],
+        map_indexes: Mapping[str, Sequence[int]] | None = None,
+    ) -> None:
+        self._call(
+            "clear_task_instances", dag_id=dag_id, run_id=run_id, task_ids=task_ids, map_indexes=map_indexes
+        )
 
     # -- XCom -----------------------------------------------------------------------------
     def set_xcom(self, xcom: XComRecord) -> None:

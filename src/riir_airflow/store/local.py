@@ -29,7 +29,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
@@ -356,20 +356,27 @@ class LocalStore:
         sql = f"SELECT * FROM task_instance_history WHERE {_TI_WHERE} ORDER BY try_number"
         return [decode_ti(row) for row in self._rows(sql, (dag_id, run_id, task_id, map_index))]
 
-    def clear_task_instances(self, dag_id: str, run_id: str, task_ids: Sequence[str]) -> None:
-        """For every map index of those tasks: state -> none, next_attempt_at and note -> None
-        (they described the old state), try_number, max_tries, dates and try history kept; their
-        XComs deleted. Unknown task ids are ignored."""
-        clause, values = in_clause("task_id", list(task_ids))
+    def clear_task_instances(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_ids: Sequence[str],
+        map_indexes: Mapping[str, Sequence[int]] | None = None,
+    ) -> None:
+        """For every map index of those tasks (only the listed ones of a task `map_indexes`
+        names): state -> none, next_attempt_at and note -> None (they described the old state),
+        try_number, max_tries, dates and try history kept; their XComs and deferrals deleted.
+        Unknown task ids are ignored."""
+        clause, values = _clear_clause(task_ids, map_indexes)
         with self._tx(write=True) as conn:
             conn.execute(
                 "UPDATE task_instance SET state = ?, next_attempt_at = NULL, note = NULL "
-                f"WHERE dag_id = ? AND run_id = ? AND {clause}",
+                f"WHERE dag_id = ? AND run_id = ? AND ({clause})",
                 [TaskInstanceState.NONE.value, dag_id, run_id, *values],
             )
             for table in ("xcom", "task_deferral"):
                 conn.execute(
-                    f"DELETE FROM {table} WHERE dag_id = ? AND run_id = ? AND {clause}",
+                    f"DELETE FROM {table} WHERE dag_id = ? AND run_id = ? AND ({clause})",
                     [dag_id, run_id, *values],
                 )
 
@@ -669,3 +676,24 @@ class LocalStore:
     def delete_connection(self, conn_id: str) -> bool:
         """Delete the connection; True if it existed."""
         return self._write("DELETE FROM connection WHERE conn_id = ?", (conn_id,)) > 0
+
+
+def _clear_clause(
+    task_ids: Sequence[str], map_indexes: Mapping[str, Sequence[int]] | None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause of `clear_task_instances`: every map index of the tasks `map_indexes`
+    does not name, the named indexes of those it does (an empty clause list matches nothing)."""
+    named = map_indexes or {}
+    whole = [task_id for task_id in dict.fromkeys(task_ids) if task_id not in named]
+    clauses: list[str] = []
+    values: list[Any] = []
+    if whole:
+        clause, params = in_clause("task_id", whole)
+        clauses.append(clause)
+        values += params
+    for task_id in dict.fromkeys(task_ids):
+        if task_id in named:
+            clause, params = in_clause("map_index", list(named[task_id]))
+            clauses.append(f"(task_id = ? AND {clause})")
+            values += [task_id, *params]
+    return " OR ".join(clauses) or "0", values

@@ -14,7 +14,7 @@ Contract notes:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from riir_airflow.sdk.state import DagRunState
@@ -107,10 +107,18 @@ class Store(Protocol):
         ...
 
     def clear_task_instances(
-        self, dag_id: str, run_id: str, task_ids: Sequence[str]
+        self,
+        dag_id: str,
+        run_id: str,
+        task_ids: Sequence[str],
+        map_indexes: Mapping[str, Sequence[int]] | None = None,
     ) -> None:
         """Reset those task instances to state none (keeping try history) and drop their XComs
-        and deferrals (a cleared task runs anew, as Airflow drops its next_method)."""
+        and deferrals (a cleared task runs anew, as Airflow drops its next_method).
+
+        A task id of `task_ids` clears every map index of the task, unless `map_indexes` names
+        it: then only those map indexes of it are cleared (Airflow's `[task_id, map_index]`).
+        Keys of `map_indexes` not in `task_ids` are ignored."""
         ...
 
     # -- XCom -----------------------------------------------------------------------------

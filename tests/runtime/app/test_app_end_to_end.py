@@ -471,3 +471,51 @@ def test_clear_and_mark_through_the_api_reach_the_app_at_once(system: System) ->
         and system.admin.get_dag_run("slow", run.run_id).state.value == "success",
         timeout=30, what="c run again after the clear",
     )  # fmt: skip
+
+
+def test_clearing_one_map_index_through_the_api_runs_only_it_again(system: System) -> None:
+    from broker.support import http, login
+
+    path = system.write_dag("fan", """
+        import pendulum
+        from riir_airflow.sdk import DAG, task
+
+        with DAG("fan", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+                 is_paused_upon_creation=False):
+            @task
+            def work(n):
+                return n
+
+            @task
+            def total(values):
+                return sum(values)
+
+            total(work.expand(n=[1, 2, 3]))
+    """)
+    system.start_app(path, wait_for="fan")
+    system.trigger("fan")
+    run = system.finished_run("fan", timeout=60)
+    assert run.state.value == "success"
+    token = login(system.broker.url, "admin", "admin")
+    status, body = http(
+        "POST", f"{system.broker.url}/api/v2/dags/fan/clearTaskInstances",
+        {"dag_run_id": run.run_id, "task_ids": [["work", 1]], "dry_run": False, "only_failed": False},
+        token=token,
+    )  # fmt: skip
+    assert status == 200, body
+
+    def tries() -> dict[tuple[str, int], tuple[str, int]]:
+        return {
+            (ti.task_id, ti.map_index): (ti.state.value, ti.try_number)
+            for ti in system.admin.get_task_instances("fan", run.run_id)
+        }
+
+    system.wait(
+        lambda: tries().get(("work", 1)) == ("success", 2)
+        and system.admin.get_dag_run("fan", run.run_id).state.value == "success",
+        timeout=30, what="work[1] run again after the clear",
+    )  # fmt: skip
+    assert tries() == {
+        ("work", 0): ("success", 1), ("work", 1): ("success", 2), ("work", 2): ("success", 1),
+        ("total", -1): ("success", 1),
+    }  # fmt: skip

@@ -8,15 +8,17 @@ The app's long-poll is woken after the commit (`deps.announce`). Per change:
 - `set_paused`: the DAG's `is_paused`, then PAUSE / UNPAUSE.
 - `trigger`: a new DagRunRecord (state queued, run_type manual, triggered_by rest_api), then
   TRIGGER_RUN with its run_id, logical_date, conf and note.
-- `clear`: `clear_task_instances` of the given tasks (and `requeue_dag_run` when the run has
-  finished), then CLEAR_TASKS with run_id and task_ids.
+- `clear`: `clear_task_instances` of the given tasks (every map index, or only those
+  `map_indexes` names for a task; and `requeue_dag_run` when the run has finished), then
+  CLEAR_TASKS with run_id and task_ids (the app reloads the run: only the instances the store
+  reset run again).
 - `mark`: the new state of the run (no task_ids) or of task instances (those not in it
   already), then MARK_STATE with run_id, task_ids (empty: the run itself), map_index and state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from riir_airflow.broker.api.deps import announce, audit
@@ -74,18 +76,23 @@ def clear(
     *,
     event: str,
     map_index: int | None = None,
+    map_indexes: Mapping[str, Sequence[int]] | None = None,
     only_failed: bool = False,
     note: str | None = None,
     reset_run: bool = True,
 ) -> DagRunRecord | None:
-    """Clear `task_ids` of one run (requeue the run when it finished) and tell the app; the run."""
+    """Clear `task_ids` of one run (every map index of a task, or only those `map_indexes`
+    names for it; requeue the run when it finished) and tell the app; the run."""
     ids = sorted(set(task_ids))
+    indexes = {
+        task_id: sorted(set(found)) for task_id, found in (map_indexes or {}).items() if task_id in ids
+    }
     with ctx.registry.transaction():
         run = ctx.store.get_dag_run(dag_id, run_id)
         if run is None:
             raise KeyError(run_id)
         if ids:
-            ctx.store.clear_task_instances(dag_id, run_id, ids)
+            ctx.store.clear_task_instances(dag_id, run_id, ids, map_indexes=indexes or None)
         if reset_run and run.state in _FINISHED_RUN:
             run = ctx.store.requeue_dag_run(dag_id, run_id)
         if note is not None:
@@ -95,7 +102,10 @@ def clear(
             kind=CommandKind.CLEAR_TASKS, dag_id=dag_id, run_id=run_id, task_ids=ids, map_index=map_index,
             only_failed=only_failed,
         ))  # fmt: skip
-        audit(ctx, principal, event, dag_id=dag_id, run_id=run_id, extra={"task_ids": ids})
+        extra: dict[str, Any] = {"task_ids": ids}
+        if indexes:
+            extra["map_indexes"] = indexes
+        audit(ctx, principal, event, dag_id=dag_id, run_id=run_id, extra=extra)
     announce(ctx, [dag_id])
     return run
 

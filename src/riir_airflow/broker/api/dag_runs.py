@@ -291,9 +291,12 @@ def clear_runs(
         )
     for dag_id, run_id, found in selected:
         task_ids = sorted({row["task_id"] for row in found})
-        actions.clear(
-            ctx, principal, dag_id, run_id, task_ids, event=event, only_failed=only_failed, note=note
-        )
+        indexes: dict[str, list[int]] = {}
+        if only_failed:  # only the failed map indexes of a task, as the dry run lists them
+            for row in found:
+                indexes.setdefault(row["task_id"], []).append(row["map_index"])
+        actions.clear(ctx, principal, dag_id, run_id, task_ids, event=event, map_indexes=indexes,
+                      only_failed=only_failed, note=note)  # fmt: skip
     runs = [_run(ctx, dag_id, run_id) for dag_id, run_id, _ in selected]
     return DAGRunCollectionResponse(dag_runs=runs, total_entries=len(runs))
 

@@ -4,7 +4,10 @@ state or note (with dry run) is `task_instances_patch`.
 
 Riir-specific choices: a patch's or clear's `include_upstream`/`include_downstream` follow the
 task graph of the DAG's newest registration; `include_past`/`include_future` are refused (400).
-Clearing a task clears every map index of it (the store clears by task id).
+A `[task_id, map_index]` pair in `clearTaskInstances` clears that map index only (a plain task
+id, or a task added by `include_upstream`/`include_downstream`, every map index of it), and
+`only_failed`/`only_running` clear just the instances in that state: the answer (and a dry run)
+lists exactly the instances that are cleared.
 """
 
 from __future__ import annotations
@@ -272,6 +275,11 @@ def post_clear_task_instances(
     ]
     runs, _ = q.page("dag_run", run_conds, [("run_after", False)])
     named = [t if isinstance(t, str) else t[0] for t in body.task_ids or ()]
+    plain = {t for t in body.task_ids or () if isinstance(t, str)}
+    pairs: dict[str, set[int]] = {}
+    for t in body.task_ids or ():
+        if not isinstance(t, str) and t[0] not in plain:
+            pairs.setdefault(t[0], set()).add(t[1])
     conds: list[Condition] = [("dag_id", "eq", dag_id), ("run_id", "in", [r["run_id"] for r in runs])]
     if named:
         ids = relatives(
@@ -283,19 +291,23 @@ def post_clear_task_instances(
     if body.only_running:
         conds.append(("state", "eq", "running"))
     rows, _ = q.page("task_instance", conds, [("run_after", False), ("task_id", False), ("map_index", False)])
-    # A `[task_id, map_index]` pair names the task: the store clears every map index of a task,
-    # so the answer (and a dry run) lists them all: what is listed is what is cleared.
+    rows = [r for r in rows if r["task_id"] not in pairs or r["map_index"] in pairs[r["task_id"]]]
     versions = q.dag_versions_by_id([row["dag_version_id"] for row in rows])
     answer = TaskInstanceCollectionResponse(
         task_instances=[ti_response(row, versions) for row in rows], total_entries=len(rows)
     )
     if not body.dry_run:
-        by_run: dict[str, set[str]] = {}
+        # What is listed is what is cleared: a task named by pairs, or narrowed by a state
+        # filter, is cleared by the map indexes of its rows; any other task has all of them here.
+        narrowed = body.only_failed or body.only_running
+        by_run: dict[str, dict[str, list[int]]] = {}
         for row in rows:
-            by_run.setdefault(row["run_id"], set()).add(row["task_id"])
-        for run_id, task_ids in sorted(by_run.items()):
-            actions.clear(ctx, principal, dag_id, run_id, sorted(task_ids), event="post_clear_task_instances",
-                          only_failed=body.only_failed, note=body.note, reset_run=body.reset_dag_runs)  # fmt: skip
+            by_run.setdefault(row["run_id"], {}).setdefault(row["task_id"], []).append(row["map_index"])
+        for run_id, found in sorted(by_run.items()):
+            indexes = {task_id: found[task_id] for task_id in found if narrowed or task_id in pairs}
+            actions.clear(ctx, principal, dag_id, run_id, sorted(found), event="post_clear_task_instances",
+                          map_indexes=indexes, only_failed=body.only_failed, note=body.note,
+                          reset_run=body.reset_dag_runs)  # fmt: skip
     return answer
 
 
