@@ -106,3 +106,37 @@ def test_standalone_runs_apps_per_file_restarts_edited_ones_and_reports_broken_f
         assert log.read_text().count(f"admin / {state['password']}") == 1
     finally:
         assert _stop(process) == 0
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
+    return [int(p) for p, pp in (line.split() for line in out.splitlines()) if int(pp) == pid]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return True
+
+
+def test_the_broker_and_apps_end_when_standalone_is_killed_without_a_chance_to_stop_them(tmp_path: Path) -> None:
+    home, port, log = tmp_path / "home", free_port(), tmp_path / "standalone.log"
+    (home / "dags").mkdir(parents=True)
+    (home / "dags" / "edited.py").write_text(DAG)
+    process = _start(home, port, log)
+    children: list[int] = []
+    try:
+        state_file = home / "riir-standalone.json"
+        _until("the API", lambda: json.loads(state_file.read_text()).get("api_url"))
+        children = _until("the broker and one app", lambda: len(_children(process.pid)) >= 2 and _children(process.pid))
+        process.kill()  # SIGKILL: standalone cannot stop them itself
+        process.wait()
+        _until("its broker and apps to end", lambda: all(_gone(pid) for pid in children), timeout=45)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        for pid in children:
+            if not _gone(pid):
+                os.kill(pid, signal.SIGKILL)

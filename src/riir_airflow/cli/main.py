@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 __all__ = ["build_parser", "run"]
@@ -75,7 +76,28 @@ def _config_get_value(args: argparse.Namespace) -> int:
     return 0
 
 
+SUPERVISOR_ENV = "RIIR_SUPERVISOR_PID"
+"""Set by `standalone` for the broker and app processes it starts: they end with it, even when
+it is killed without a chance to stop them (SIGKILL), instead of running on headless and
+holding its port. Read once and removed, so a task's own `riir-airflow` subprocess is free."""
+
+
+def _end_with_supervisor() -> bool:
+    """False when this process was started by a supervisor that is already gone."""
+    supervisor = os.environ.pop(SUPERVISOR_ENV, None)
+    if supervisor is None:
+        return True
+    import signal
+
+    from riir_airflow.runtime.app.forkserver import die_with_parent
+
+    die_with_parent(signal.SIGTERM)
+    return str(os.getppid()) == supervisor  # checked after: it may have died before the prctl
+
+
 def run(argv: list[str] | None = None) -> int:
+    if not _end_with_supervisor():
+        return 1
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from riir_airflow.cli.main import CommandError
+from riir_airflow.cli.main import SUPERVISOR_ENV, CommandError
 
 __all__ = ["register"]
 
@@ -164,6 +164,7 @@ def _standalone(args: argparse.Namespace) -> int:
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(port),
         "RIIR_BROKER_URL": url,
+        SUPERVISOR_ENV: str(os.getpid()),  # the broker and apps end with this process
     })  # fmt: skip
     broker = subprocess.Popen(
         [sys.executable, "-m", "riir_airflow", "broker", "--host", "127.0.0.1", "--port", str(port)],

@@ -34,7 +34,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["ForkServer", "WorkerHandle"]
+__all__ = ["ForkServer", "WorkerHandle", "die_with_parent"]
 
 _MAX_REQUEST = 4 * 1024 * 1024
 _PR_SET_PDEATHSIG = 1
@@ -47,7 +47,7 @@ class WorkerHandle:
     result: int  # read end: the worker's result bytes, then EOF
 
 
-def _die_with_parent(sig: int) -> None:
+def die_with_parent(sig: int) -> None:
     """Ask Linux to send `sig` to this process when its parent exits (no-op elsewhere)."""
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
@@ -123,7 +123,7 @@ class ForkServer:
         # those pages. One full collection in a worker otherwise copied ~40 ms worth of them.
         gc.collect()
         gc.freeze()
-        _die_with_parent(signal.SIGTERM)
+        die_with_parent(signal.SIGTERM)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped by the kernel
@@ -146,7 +146,7 @@ class ForkServer:
     def _work(self, request: bytes, out_w: int, res_w: int) -> None:
         code = 0
         try:
-            _die_with_parent(signal.SIGKILL)
+            die_with_parent(signal.SIGKILL)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the task may wait for its own children
