@@ -229,8 +229,10 @@ def test_patch_task_group_to_the_state_every_instance_has_is_airflows_409(broker
     status, error = api_error(tis.patch_task_group_instances, "d1", "r1", "g", again)
     assert (status, error) == (409, {"detail": "All task instances in the group are already in failed state"})
     assert broker.store.get_task_instance("d1", "r1", "g.x").note is None
-    [command] = pending(broker, "d1")
-    assert (command.task_ids, command.state) == (["g.inner.y"], "failed")  # g.x was failed already
+    mark, clear = pending(broker, "d1")
+    assert (mark.task_ids, mark.state) == (["g.inner.y"], "failed")  # g.x was failed already
+    # As Airflow: the group's failed/upstream_failed downstream (z) is cleared, to run again.
+    assert (clear.kind.value, clear.task_ids) == ("clear_tasks", ["z"])
 
 
 def test_bulk_task_instance_update_to_the_state_it_has_is_a_409_error_of_its_action(broker, api):

@@ -195,3 +195,27 @@ def test_patch_to_the_state_every_instance_has_is_airflows_409_and_writes_nothin
     assert tis.patch_task_instance_dry_run("d1", "r2", "m", body).task_instances == []
     noted = tis.patch_task_instance("d1", "r1", "a", af.PatchTaskInstanceBody(note="n"))
     assert [t.note for t in noted.task_instances] == ["n"]  # a note alone is no state change
+
+
+def test_marking_a_failed_task_success_clears_its_failed_downstream_and_requeues_the_run(broker, api):
+    # As Airflow's set_task_instance_state: the downstream failed/upstream_failed instances are
+    # cleared (the finished run is requeued), so the rest of the run goes on.
+    register_dag(broker, "d1", tasks=("a", "b", "c"))
+    add_run(broker, "d1", "r1", state="failed", ti_states={"a": "failed", "b": "upstream_failed", "c": "upstream_failed"})
+    pending(broker, "d1")  # drop what seeding queued
+    af.TaskInstanceApi(api("user")).patch_task_instance("d1", "r1", "a", af.PatchTaskInstanceBody(new_state="success"))
+    states = {ti.task_id: ti.state.value for ti in broker.store.get_task_instances("d1", "r1")}
+    assert states == {"a": "success", "b": "none", "c": "none"}
+    assert broker.store.get_dag_run("d1", "r1").state.value == "queued"
+    assert [c.kind.value for c in pending(broker, "d1")] == ["mark_state", "clear_tasks"]
+
+
+def test_marking_a_task_leaves_downstream_instances_that_did_not_fail_alone(broker, api):
+    register_dag(broker, "d1", tasks=("a", "b"))
+    add_run(broker, "d1", "r1", state="success", ti_states={"a": "success", "b": "success"})
+    pending(broker, "d1")
+    af.TaskInstanceApi(api("user")).patch_task_instance("d1", "r1", "a", af.PatchTaskInstanceBody(new_state="failed"))
+    states = {ti.task_id: ti.state.value for ti in broker.store.get_task_instances("d1", "r1")}
+    assert states == {"a": "failed", "b": "success"}
+    assert broker.store.get_dag_run("d1", "r1").state.value == "success"
+    assert [c.kind.value for c in pending(broker, "d1")] == ["mark_state"]

@@ -70,7 +70,29 @@ def patch_instances(
         raise conflict(unchanged)
     note = body.note if "note" in fields else None
     actions.mark_task_instances(ctx, principal, [ti_from_row(row) for row in rows], state=state, note=note)
+    if state is not None:
+        _clear_failed_downstream(ctx, principal, dag_id, dag_run_id, {row["task_id"] for row in moving})
     return _answer(ctx, q.page("task_instance", conds, order)[0])
+
+
+def _clear_failed_downstream(
+    ctx: BrokerContext, principal: Principal, dag_id: str, run_id: str, marked: set[str]
+) -> None:
+    """As Airflow after setting a task's state: its downstream instances that failed or are
+    upstream_failed are cleared (a finished run is requeued), so they run again against the new
+    state; marking a failed task success lets the rest of the run go on."""
+    below = set(relatives(ctx, dag_id, sorted(marked), upstream=False, downstream=True)) - marked
+    if not below:
+        return
+    conds: list[Condition] = [("dag_id", "eq", dag_id), ("run_id", "eq", run_id), ("task_id", "in", sorted(below)),
+                              ("state", "in", ["failed", "upstream_failed"])]  # fmt: skip
+    rows, _ = queries(ctx).page("task_instance", conds, [("task_id", False), ("map_index", False)])
+    indexes: dict[str, list[int]] = {}
+    for row in rows:
+        indexes.setdefault(row["task_id"], []).append(row["map_index"])
+    if indexes:
+        actions.clear(ctx, principal, dag_id, run_id, sorted(indexes), event="patch_task_instance",
+                      map_indexes=indexes, only_failed=True)  # fmt: skip
 
 
 def new_state_name(body: PatchTaskInstanceBody | Any) -> str | None:
