@@ -8,13 +8,17 @@ RIIR_CHROMIUM at a Chromium/Chrome binary.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
-from runtime.app.conftest import System
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from runtime.app.conftest import BOOTSTRAP, JWT, System, _broker_on
+
+from broker.support import broker_env, http, login, riir
 
 
 def chromium_path() -> str:
@@ -53,3 +57,44 @@ def page(browser: Browser, system: System) -> Iterator[Page]:
         assert errors == [], f"JavaScript errors on the page: {errors}"
     finally:
         context.close()
+
+
+@contextlib.contextmanager
+def ui_system(home: Path) -> Iterator[System]:
+    """A broker process on a fresh SQLite metastore under `home`, users admin/admin and
+    viewer/viewer, short app timings; the caller starts its apps. Everything stops at the end."""
+    env = broker_env(
+        home, f"sqlite:///{home / 'airflow.db'}",
+        api_auth__jwt_secret=JWT, riir__app_bootstrap_secret=BOOTSTRAP,
+        riir__app_heartbeat_interval="0.5", riir__app_heartbeat_timeout="30",
+        riir__command_recheck_seconds="0.5", riir__token_cache_seconds="0", riir__app_rate_limit="0",
+        core__dags_are_paused_at_creation="False",
+    )  # fmt: skip
+    riir(env, "db", "migrate")
+    riir(env, "users", "create", "--username", "admin", "--role", "admin", "--password", "admin")
+    riir(env, "users", "create", "--username", "viewer", "--role", "viewer", "--password", "viewer")
+    system = System(env=env, home=home, broker=_broker_on(env, home))
+    try:
+        yield system
+    finally:
+        for app in system.apps:
+            app.stop()
+        system.broker.stop()
+
+
+def log_in(page: Page, username: str = "admin", password: str = "admin") -> None:
+    page.goto("/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def api(system: System, method: str, path: str, body: object = None) -> object:
+    status, answer = http(method, f"{system.broker.url}/api/v2/{path}", body,
+                          token=login(system.broker.url, "admin", "admin"))  # fmt: skip
+    assert status < 300, (status, answer)
+    return answer
+
+
+def row(page: Page, dag_id: str) -> Locator:
+    return page.locator(f'tr[data-dag-id="{dag_id}"]')

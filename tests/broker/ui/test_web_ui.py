@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from http.client import HTTPConnection, HTTPResponse
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
-from runtime.app.conftest import BOOTSTRAP, JWT, System, _broker_on
+from playwright.sync_api import Page, expect
+from runtime.app.conftest import System
 
-from broker.support import broker_env, http, login, riir
+from broker.support import http
+from broker.ui.conftest import api, log_in, row, ui_system
 
 HELLO = "ui_hello"
 OTHER = "ui_other"
@@ -82,45 +83,11 @@ with DAG("{OTHER}", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """A broker on SQLite with the app of one good DAG file (two DAGs) and one broken file's
     import error (its app exits 2 after reporting it)."""
-    home = tmp_path_factory.mktemp("ui")
-    env = broker_env(
-        home, f"sqlite:///{home / 'airflow.db'}",
-        api_auth__jwt_secret=JWT, riir__app_bootstrap_secret=BOOTSTRAP,
-        riir__app_heartbeat_interval="0.5", riir__app_heartbeat_timeout="30",
-        riir__command_recheck_seconds="0.5", riir__token_cache_seconds="0", riir__app_rate_limit="0",
-        core__dags_are_paused_at_creation="False",
-    )  # fmt: skip
-    riir(env, "db", "migrate")
-    riir(env, "users", "create", "--username", "admin", "--role", "admin", "--password", "admin")
-    riir(env, "users", "create", "--username", "viewer", "--role", "viewer", "--password", "viewer")
-    system = System(env=env, home=home, broker=_broker_on(env, home))
-    try:
+    with ui_system(tmp_path_factory.mktemp("ui")) as system:
         broken = system.start_app(system.write_dag("broken", "raise RuntimeError('<b>boom</b> at import')\n"))
         system.start_app(system.write_dag("ui_dags", DAG_FILE), wait_for=HELLO)
         assert broken.wait(60) == 2, broken.text()
         yield system
-    finally:
-        for app in system.apps:
-            app.stop()
-        system.broker.stop()
-
-
-def log_in(page: Page, username: str = "admin", password: str = "admin") -> None:
-    page.goto("/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-
-
-def api(system: System, method: str, path: str, body: object = None) -> object:
-    status, answer = http(method, f"{system.broker.url}/api/v2/{path}", body,
-                          token=login(system.broker.url, "admin", "admin"))  # fmt: skip
-    assert status < 300, (status, answer)
-    return answer
-
-
-def row(page: Page, dag_id: str) -> Locator:
-    return page.locator(f'tr[data-dag-id="{dag_id}"]')
 
 
 # ---- the static files ----------------------------------------------------------------------

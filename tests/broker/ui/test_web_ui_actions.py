@@ -11,10 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
-from runtime.app.conftest import BOOTSTRAP, JWT, System, _broker_on
+from runtime.app.conftest import System
 
-from broker.support import broker_env, riir
-from broker.ui.test_web_ui import api, log_in, row
+from broker.ui.conftest import api, log_in, row, ui_system
 
 ACT = "ui_act"
 IDLE = "ui_act_idle"
@@ -51,25 +50,9 @@ with DAG("{IDLE}", schedule=None, start_date=pendulum.datetime(2024, 1, 1, tz="U
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     """A broker on SQLite (users admin and viewer) with the app of one DAG file (two DAGs)."""
-    home = tmp_path_factory.mktemp("ui-actions")
-    env = broker_env(
-        home, f"sqlite:///{home / 'airflow.db'}",
-        api_auth__jwt_secret=JWT, riir__app_bootstrap_secret=BOOTSTRAP,
-        riir__app_heartbeat_interval="0.5", riir__app_heartbeat_timeout="30",
-        riir__command_recheck_seconds="0.5", riir__token_cache_seconds="0", riir__app_rate_limit="0",
-        core__dags_are_paused_at_creation="False",
-    )  # fmt: skip
-    riir(env, "db", "migrate")
-    riir(env, "users", "create", "--username", "admin", "--role", "admin", "--password", "admin")
-    riir(env, "users", "create", "--username", "viewer", "--role", "viewer", "--password", "viewer")
-    system = System(env=env, home=home, broker=_broker_on(env, home))
-    try:
+    with ui_system(tmp_path_factory.mktemp("ui-actions")) as system:
         system.start_app(system.write_dag("ui_actions", DAG_FILE), wait_for=ACT)
         yield system
-    finally:
-        for app in system.apps:
-            app.stop()
-        system.broker.stop()
 
 
 def finished_run(system: System) -> str:
