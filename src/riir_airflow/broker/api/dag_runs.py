@@ -76,10 +76,15 @@ _Reader = Annotated[Principal, Depends(require(READ))]
 _Editor = Annotated[Principal, Depends(require(EDIT))]
 
 
-def require_dag(ctx: BrokerContext, dag_id: str) -> None:
-    """404 unless `dag_id` is registered (`~`, every DAG, always passes)."""
-    if dag_id != "~" and ctx.registry.get_dag(dag_id) is None:
+def require_dag(ctx: BrokerContext, dag_id: str) -> Any:
+    """The DAG's row (`DagState`); 404 unless `dag_id` is registered (`~`, every DAG, always
+    passes: None)."""
+    if dag_id == "~":
+        return None
+    dag = ctx.registry.get_dag(dag_id)
+    if dag is None:
         raise not_found(f"The Dag with ID: `{dag_id}` was not found")
+    return dag
 
 
 def require_run(ctx: BrokerContext, dag_id: str, run_id: str) -> Any:
@@ -167,16 +172,15 @@ def trigger_dag_run(
     DAG's file has an import error now (no app would run it) or its `allowed_run_types` leave out
     manual runs; a trigger from a page (a Referer header) is `triggered_by` ui."""
     ctx = context(request)
-    require_dag(ctx, dag_id)
-    if dag_id == "~":
+    dag = require_dag(ctx, dag_id)
+    if dag is None:
         raise bad_request("a run is triggered for one DAG, not `~`")
+    if dag.has_import_errors:  # set while its file's import error stands
+        raise bad_request(f"Dag with dag_id: '{dag_id}' has import errors and cannot be triggered")
     serialized = ctx.registry.serialized_dag(dag_id)
-    if serialized is not None:
-        if any(error.fileloc == serialized.fileloc for error in ctx.registry.import_errors()):
-            raise bad_request(f"Dag with dag_id: '{dag_id}' has import errors and cannot be triggered")
-        allowed = serialized.allowed_run_types
-        if allowed is not None and DagRunType.MANUAL.value not in allowed:
-            raise bad_request(f"Dag with dag_id: '{dag_id}' does not allow manual runs")
+    allowed = serialized.allowed_run_types if serialized is not None else None
+    if allowed is not None and DagRunType.MANUAL.value not in allowed:
+        raise bad_request(f"Dag with dag_id: '{dag_id}' does not allow manual runs")
     by = "ui" if request.headers.get("referer") else "rest_api"
     return trigger_run(ctx, principal, dag_id, body, DagRunType.MANUAL, triggered_by=by)
 
