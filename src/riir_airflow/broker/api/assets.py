@@ -223,7 +223,8 @@ def materialize_asset(
     allowed = None if serialized is None else serialized.allowed_run_types
     if allowed is not None and DagRunType.ASSET_MATERIALIZATION.value not in allowed:
         raise bad_request(f"Dag with dag_id: '{dag_id}' does not allow asset materialization runs")
-    return trigger_run(ctx, principal, dag_id, body or MaterializeAssetBody(), DagRunType.ASSET_MATERIALIZATION)
+    body = body or MaterializeAssetBody()
+    return trigger_run(ctx, principal, dag_id, body, DagRunType.ASSET_MATERIALIZATION, serialized)
 
 
 # -- aliases ---------------------------------------------------------------------------------

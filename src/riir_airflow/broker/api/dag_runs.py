@@ -58,6 +58,7 @@ from riir_airflow.sdk.exceptions import ParamValidationError
 from riir_airflow.sdk.run_type import DagRunType, generate_run_id
 from riir_airflow.sdk.state import DagRunState
 from riir_airflow.store.records import DagRunAlreadyExists, DagRunRecord
+from riir_airflow.wire.messages import SerializedDag
 
 __all__ = [
     "clear_runs",
@@ -182,7 +183,7 @@ def trigger_dag_run(
     if allowed is not None and DagRunType.MANUAL.value not in allowed:
         raise bad_request(f"Dag with dag_id: '{dag_id}' does not allow manual runs")
     by = "ui" if request.headers.get("referer") else "rest_api"
-    return trigger_run(ctx, principal, dag_id, body, DagRunType.MANUAL, triggered_by=by)
+    return trigger_run(ctx, principal, dag_id, body, DagRunType.MANUAL, serialized, triggered_by=by)
 
 
 def trigger_run(
@@ -191,11 +192,13 @@ def trigger_run(
     dag_id: str,
     body: TriggerDAGRunPostBody,
     run_type: DagRunType,
+    serialized: SerializedDag | None,
     *,
     triggered_by: str = "rest_api",
 ) -> DAGRunResponse:
     """Create a queued run of `run_type` (triggered by the REST API) of the registered DAG
-    `dag_id` from a trigger body and tell its app (`actions.trigger`); the run as answered.
+    `dag_id` (`serialized`: as registered, read by the caller) from a trigger body and tell its
+    app (`actions.trigger`); the run as answered.
     400 when only one end of the data interval is given or the conf breaks the DAG's params, 409
     when the run id or logical date is taken."""
     if (body.data_interval_start is None) != (body.data_interval_end is None):
@@ -203,7 +206,7 @@ def trigger_run(
             "Either both data_interval_start and data_interval_end must be provided or both must be None"
         )
     try:
-        check_conf(ctx.registry.serialized_dag(dag_id), body.conf)
+        check_conf(serialized, body.conf)
     except ParamValidationError as err:
         raise bad_request(str(err)) from None
     now = ctx.now()
