@@ -7,7 +7,8 @@ Routes (under /internal/v1/cross, bodies in `riir_airflow.wire.cross_dag`):
 - `POST /trigger` (201): an app (any task may trigger any DAG, as in Airflow) or a user with
   the `user` role or above; 404 when the target DAG is not registered, 409 when the run exists
   (unless `replace`), 422 `ValueError` when its conf breaks the target DAG's registered params
-  (as Airflow refuses such a TriggerDagRunOperator: the task fails, nothing is created). The run is created and a `trigger_run` command for the target's app is
+  (as Airflow refuses such a TriggerDagRunOperator: the task fails, nothing is created). The
+  run is created and a `trigger_run` command for the target's app is
   queued in one transaction, and the app's long-poll is woken, so the run starts at once.
 """
 

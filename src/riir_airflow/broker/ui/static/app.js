@@ -50,15 +50,12 @@ export function h(tag, attrs, ...children) {
     else if (typeof value === "boolean") el[key] = value;
     else el.setAttribute(key, String(value));
   }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : String(child));
-  }
+  fill(el, ...children);
   return el;
 }
 
-/** Replace `el`'s children, skipping null/undefined/false as `h` does (the DOM's own
- * replaceChildren would show them as the text "null"). */
+/** Replace `el`'s children, skipping null/undefined/false (the DOM's own replaceChildren
+ * would show them as the text "null"); values that are not nodes become text. */
 function fill(el, ...children) {
   el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false)
     .map((c) => (c instanceof Node ? c : String(c))));
