@@ -1,6 +1,7 @@
 """The browser the web UI tests drive: Debian's headless Chromium through Playwright (one for
 the package), and a page per test in its own browser context (its own sessionStorage, so its own
-login) on the `system` fixture of the test's module (a real broker and app process).
+login) on the `system` fixture of the test's module (a real broker and app process, made with
+`ui_system`), and the helpers both UI test modules use (`log_in`, `api`, `row`).
 
 No Chromium is a failure, not a skip: CI installs it (`apt-get install chromium`), or point
 RIIR_CHROMIUM at a Chromium/Chrome binary.
